@@ -1,0 +1,18 @@
+"""Generation: chat backends (vLLM, OpenAI-compatible servers), replay of published completions,
+and the resumable runner that writes the raw samples table with a provenance sidecar."""
+
+from slmmux.generate.base import (
+    ChatBackend,
+    Completion,
+    GenerationError,
+    ModelSpec,
+    QuestionError,
+    SamplingSpec,
+    open_backend,
+    question_seed,
+)
+
+__all__ = [
+    "ChatBackend", "Completion", "GenerationError", "ModelSpec", "QuestionError", "SamplingSpec",
+    "open_backend", "question_seed",
+]

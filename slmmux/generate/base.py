@@ -1,0 +1,122 @@
+"""The chat-backend interface every generation path shares.
+
+A backend turns chat conversations into completions. It is used by the generation runner
+(:mod:`slmmux.generate.runner`) and by the multi-round discussion baselines: both depend only on the
+names defined here, never on a concrete backend.
+
+Seeds: :func:`question_seed` derives the per-question sampling seed from the run seed, the model key
+and the question id alone, so a question's samples never depend on batch order or restart point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+BACKENDS = ("vllm", "openai")
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    """How to sample: ``n`` completions per conversation (one request per conversation)."""
+
+    n: int  # samples per prompt
+    temperature: float
+    top_p: float = 1.0
+    max_tokens: int = 512
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"SamplingSpec.n must be a positive integer, not {self.n!r}")
+        if self.temperature < 0:
+            raise ValueError(f"SamplingSpec.temperature must be >= 0, not {self.temperature!r}")
+        if self.temperature == 0 and self.n != 1:
+            raise ValueError(f"temperature 0 (greedy) gives identical samples: n must be 1, not {self.n}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"SamplingSpec.top_p must be in (0, 1], not {self.top_p!r}")
+        if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise ValueError(f"SamplingSpec.max_tokens must be a positive integer, not {self.max_tokens!r}")
+
+    @property
+    def decoding(self) -> str:
+        """``"greedy"`` at temperature 0, else ``"sampled"`` (the samples table's ``decoding``)."""
+        return "greedy" if self.temperature == 0 else "sampled"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One generated completion."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    mean_logprob: float | None  # mean log-probability of the chosen tokens; None if not available
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to load, as the model sheet describes it."""
+
+    key: str  # filesystem-safe key from the model sheet
+    model: str  # hub id or local directory
+    revision: str | None = None
+    tensor_parallel_size: int = 1
+    dtype: str = "auto"
+    max_model_len: int | None = None
+    gpu_memory_utilization: float = 0.9  # on CPU vLLM: the fraction of host memory reserved
+    enforce_eager: bool = False
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    def chat(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
+             seeds: list[int]) -> list[list[Completion]]:
+        """One list of ``sampling.n`` completions per conversation, in order; ``seeds[i]`` seeds
+        conversation ``i``."""
+        ...
+
+    def describe(self) -> dict:
+        """Provenance: backend, library versions, model id/revision, device."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class GenerationError(RuntimeError):
+    """A generation request failed in a way the caller should report (names its cause)."""
+
+
+class QuestionError(GenerationError):
+    """One conversation cannot be generated (e.g. its prompt exceeds the context length)."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index = index
+
+
+def question_seed(run_seed: int, model_key: str, question_id: str, salt: str = "") -> int:
+    """A stable 31-bit sampling seed from (run seed, model key, question id[, salt])."""
+    payload = "\x1f".join([str(int(run_seed)), model_key, question_id, salt]).encode("utf-8")
+    digest = hashlib.blake2b(payload, digest_size=8).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def open_backend(name: str, model: ModelSpec, **options) -> ChatBackend:
+    """Open a chat backend: ``"vllm"`` (in-process engine) or ``"openai"`` (OpenAI-compatible server).
+
+    ``options`` go to the backend's constructor (openai: ``base_url``, ``api_key_env``,
+    ``concurrency``, ``request_timeout``, ``max_retries``; vllm: ``logprobs``).
+    Replay is not a chat backend: see :mod:`slmmux.generate.replay`.
+    """
+    if name == "vllm":
+        from slmmux.generate.vllm_backend import VLLMBackend
+
+        return VLLMBackend(model, **options)
+    if name == "openai":
+        from slmmux.generate.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(model, **options)
+    raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} (replay is not a chat backend)")
