@@ -1,0 +1,417 @@
+"""SLM-MUX selection (the paper's Algorithm 1) and the baselines it is compared with.
+
+Two paths compute the same thing:
+
+- a plain per-question path, :func:`select` and the baselines :func:`single_model`,
+  :func:`self_consistency`, :func:`agent_forest`, :func:`oracle`, over Python lists of answer keys;
+- a table-level path, :func:`decisions`, over a whole graded samples table (polars group-bys, no
+  per-question Python loop), producing the decisions format of ``docs/dataflow.md``.
+
+Tests check that the two agree on random tables.
+
+Votes are cast on **answer keys** (the graded table's ``answer_key``: equivalent answers share a key,
+null = no answer), so equivalent answers never split a vote. The rules the paper leaves open:
+
+- *k counts every sample.* ``f_i(y) = #{samples of model i with key y} / k_i`` where ``k_i`` counts
+  samples without an answer too; such samples lower the confidence but never form an answer.
+- *A model's own tie* (two answers with the same count): the answer whose **first occurrence** in the
+  model's sample order (sample index 0, 1, ...) comes first wins.
+- *A model with no answer at all* has confidence ``s_i = 0`` and answer None; it loses to every
+  model that answered. When no model answered, the tie-break below still names a model, and the
+  selection's answer is None with confidence 0.
+- *Ties between models* (equal ``s_i = S_max``): the model with the highest validation accuracy wins;
+  a model with no validation accuracy (missing or NaN) ranks below every model with one; remaining
+  ties (equal or both missing accuracies) go to the model whose **name sorts first**. The outcome
+  therefore never depends on the order models are given in.
+- *Agent Forest ties*: samples are pooled by concatenating the models in name order, each in its
+  sample order; among answers with the top count, the one whose first occurrence in that pooled
+  order comes first wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+METHODS = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "oracle")
+
+DECISIONS_SCHEMA: dict[str, pl.DataType] = {
+    "benchmark": pl.String,
+    "group": pl.String,
+    "seed": pl.Int64,
+    "question_id": pl.String,
+    "method": pl.String,
+    "answer": pl.String,
+    "answer_key": pl.String,
+    "correct": pl.Boolean,
+    "selected_model": pl.String,
+    "confidence": pl.Float64,
+}
+
+VALIDATION_SCHEMA: dict[str, pl.DataType] = {
+    "benchmark": pl.String,
+    "model": pl.String,
+    "validation_accuracy": pl.Float64,
+    "n_questions": pl.Int64,
+    "n_samples": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of Algorithm 1 for one question.
+
+    ``model``: the selected model; ``answer``: its majority answer (None when no model answered);
+    ``confidence``: its ``s_i = f_i(y_i*)`` in [0, 1].
+    """
+
+    model: str
+    answer: str | None
+    confidence: float
+
+
+# ---------------------------------------------------------------------------------------------
+# per-question reference path
+
+
+def _accuracy_or_none(validation_accuracy: Mapping[str, float], model: str) -> float | None:
+    acc = validation_accuracy.get(model)
+    if acc is None:
+        return None
+    acc = float(acc)
+    return None if math.isnan(acc) else acc
+
+
+def model_priority(models: Iterable[str], validation_accuracy: Mapping[str, float]) -> list[str]:
+    """Models in tie-break order: highest validation accuracy first, models without one last,
+    then by name. The first model is also the group's single best model."""
+
+    def rank(m: str) -> tuple[int, float, str]:
+        acc = _accuracy_or_none(validation_accuracy, m)
+        return (1, 0.0, m) if acc is None else (0, -acc, m)
+
+    return sorted(set(models), key=rank)
+
+
+def majority(answers: Sequence[str | None]) -> tuple[str | None, float]:
+    """A model's majority answer ``y*`` and its confidence ``s = f(y*)`` (count / len(answers)).
+
+    None entries count in the denominator but never win; ties go to the answer that occurs first.
+    Returns ``(None, 0.0)`` when no sample has an answer. Raises ``ValueError`` on an empty list.
+    """
+    if len(answers) == 0:
+        raise ValueError("cannot take a majority over zero samples")
+    counts: dict[str, int] = {}
+    for a in answers:  # dicts keep insertion order = first occurrence order
+        if a is not None:
+            counts[a] = counts.get(a, 0) + 1
+    if not counts:
+        return None, 0.0
+    best = max(counts.values())
+    winner = next(a for a, c in counts.items() if c == best)
+    return winner, best / len(answers)
+
+
+def select(
+    samples: Mapping[str, Sequence[str | None]],
+    validation_accuracy: Mapping[str, float],
+    benchmark: str | None = None,
+    key: Callable[[str], str | None] | None = None,
+) -> Selection:
+    """SLM-MUX selection for one question (Algorithm 1).
+
+    ``samples`` maps each model to its k answers in sample order (None = no answer); by default the
+    answers are voting keys already (the graded table's ``answer_key``). With ``key``, raw answers are
+    given and ``key(answer)`` is the voting key; the returned answer is then the selected model's
+    first raw answer with the winning key. ``benchmark`` is accepted for symmetry with
+    ``slmmux.answers.answer_key`` and does not change the result. Tie rules: see the module docstring.
+    """
+    if not samples:
+        raise ValueError("select needs at least one model")
+    best: tuple | None = None
+    order = {m: i for i, m in enumerate(model_priority(samples, validation_accuracy))}
+    for model, answers in samples.items():
+        if len(answers) == 0:
+            raise ValueError(f"model {model!r} has no samples (k = 0)")
+        keys = list(answers) if key is None else [None if a is None else key(a) for a in answers]
+        y, s = majority(keys)
+        candidate = (-s, order[model], model, y, keys, answers)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    _, _, model, y, keys, answers = best
+    answer = y if key is None or y is None else answers[keys.index(y)]
+    return Selection(model=model, answer=answer, confidence=-best[0])
+
+
+def single_model(answers: Sequence[str | None]) -> str | None:
+    """Single-model baseline: the model's first sample (its greedy sample, when that is passed)."""
+    if len(answers) == 0:
+        raise ValueError("single_model needs at least one sample")
+    return answers[0]
+
+
+def self_consistency(answers: Sequence[str | None]) -> str | None:
+    """Self-consistency of one model: its majority answer (ties: first occurrence), None if none."""
+    return majority(answers)[0]
+
+
+def agent_forest(samples: Mapping[str, Sequence[str | None]]) -> str | None:
+    """Agent Forest: majority over the pooled samples of all models.
+
+    Pooling concatenates the models in name order, each in its sample order; ties go to the answer
+    that occurs first in that pooled order. None when no sample has an answer.
+    """
+    pooled: list[str | None] = []
+    for model in sorted(samples):
+        pooled.extend(samples[model])
+    if not pooled:
+        raise ValueError("agent_forest needs at least one sample")
+    return majority(pooled)[0]
+
+
+def oracle(correct_flags: Iterable[bool] | Mapping[str, Iterable[bool]]) -> bool:
+    """Upper bound: the question counts as solved if any sample (of any model) is correct.
+
+    Accepts a flat iterable of flags or a mapping from model to its flags.
+    """
+    if isinstance(correct_flags, Mapping):
+        return any(bool(f) for flags in correct_flags.values() for f in flags)
+    return any(bool(f) for f in correct_flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# table-level path
+
+
+def validation_accuracy_table(graded: pl.DataFrame) -> pl.DataFrame:
+    """Per-model validation accuracy from a graded samples table.
+
+    Reads only ``split == "validation"`` and ``decoding == "sampled"`` rows, over all seeds.
+    Columns: ``benchmark, model, validation_accuracy`` (fraction of correct samples),
+    ``n_questions`` (distinct questions), ``n_samples``; sorted by benchmark and model.
+    """
+    val = graded.filter((pl.col("split") == "validation") & (pl.col("decoding") == "sampled"))
+    out = val.group_by(["benchmark", "model"]).agg(
+        validation_accuracy=pl.col("correct").cast(pl.Float64).mean(),
+        n_questions=pl.col("question_id").n_unique().cast(pl.Int64),
+        n_samples=pl.len().cast(pl.Int64),
+    )
+    return out.select(list(VALIDATION_SCHEMA)).cast(VALIDATION_SCHEMA).sort(["benchmark", "model"])
+
+
+def validation_accuracy_dict(table: pl.DataFrame, benchmark: str | None = None) -> dict[str, float]:
+    """``{model: validation_accuracy}`` from a validation accuracy table (one benchmark)."""
+    if benchmark is not None:
+        table = table.filter(pl.col("benchmark") == benchmark)
+    if table["benchmark"].n_unique() > 1:
+        raise ValueError(
+            "validation accuracy table holds several benchmarks "
+            f"({', '.join(sorted(table['benchmark'].unique().to_list()))}); name one"
+        )
+    return dict(zip(table["model"].to_list(), table["validation_accuracy"].to_list()))
+
+
+_QKEY = ["seed", "question_id"]
+
+
+def model_majorities(sampled: pl.DataFrame) -> pl.DataFrame:
+    """Each model's majority answer per (seed, question), vectorised.
+
+    Input: sampled rows with ``seed, question_id, model, sample, answer, answer_key, correct``.
+    Output: one row per (seed, question_id, model) with ``k`` (all samples), ``answer_key``,
+    ``answer`` and ``correct`` of the first sample carrying the majority key (nulls / False when the
+    model gave no answer), and ``confidence = count / k`` (0 when no answer). Ties: first occurrence.
+    """
+    grp = [*_QKEY, "model"]
+    k = sampled.group_by(grp).agg(k=pl.len())
+    votes = (
+        sampled.filter(pl.col("answer_key").is_not_null())
+        .group_by([*grp, "answer_key"])
+        .agg(
+            count=pl.len(),
+            first=pl.col("sample").min(),
+            answer=pl.col("answer").sort_by("sample").first(),
+            correct=pl.col("correct").sort_by("sample").first(),
+        )
+    )
+    top = votes.group_by(grp).agg(
+        pl.col(c).sort_by(["count", "first"], descending=[True, False]).first()
+        for c in ("answer_key", "answer", "correct", "count")
+    )
+    return k.join(top, on=grp, how="left").with_columns(
+        correct=pl.col("correct").fill_null(False),
+        confidence=(pl.col("count").fill_null(0) / pl.col("k")).cast(pl.Float64),
+    ).drop("count")
+
+
+def _pooled_majority(sampled: pl.DataFrame, models: Sequence[str]) -> pl.DataFrame:
+    """Agent Forest per (seed, question): pooled majority, ties by pooled first occurrence."""
+    name_rank = pl.DataFrame(
+        {"model": sorted(models), "_rank": list(range(len(models)))},
+        schema={"model": pl.String, "_rank": pl.Int64},
+    )
+    big = int(sampled["sample"].max()) + 1 if sampled.height else 1
+    pooled = sampled.join(name_rank, on="model").with_columns(
+        _pos=pl.col("_rank") * big + pl.col("sample")
+    )
+    votes = (
+        pooled.filter(pl.col("answer_key").is_not_null())
+        .group_by([*_QKEY, "answer_key"])
+        .agg(
+            count=pl.len(),
+            first=pl.col("_pos").min(),
+            answer=pl.col("answer").sort_by("_pos").first(),
+            correct=pl.col("correct").sort_by("_pos").first(),
+        )
+    )
+    top = votes.group_by(_QKEY).agg(
+        pl.col(c).sort_by(["count", "first"], descending=[True, False]).first()
+        for c in ("answer_key", "answer", "correct")
+    )
+    keys = sampled.select(_QKEY).unique()
+    return keys.join(top, on=_QKEY, how="left").with_columns(correct=pl.col("correct").fill_null(False))
+
+
+def _check_complete(sampled: pl.DataFrame, models: Sequence[str], group: str) -> None:
+    present = set(sampled["model"].unique().to_list())
+    absent = [m for m in models if m not in present]
+    if absent:
+        raise ValueError(
+            f"group {group!r}: model(s) {', '.join(absent)} have no sampled test samples"
+        )
+    coverage = sampled.group_by(_QKEY).agg(n=pl.col("model").n_unique())
+    short = coverage.filter(pl.col("n") < len(set(models)))
+    if short.height:
+        pairs = short.sort(_QKEY).head(1).join(sampled.select([*_QKEY, "model"]).unique(), on=_QKEY)
+        have = set(pairs["model"].to_list())
+        row = short.sort(_QKEY).row(0, named=True)
+        lacking = [m for m in models if m not in have]
+        raise ValueError(
+            f"group {group!r}: {short.height} (seed, question) pair(s) lack samples of some model, "
+            f"e.g. seed {row['seed']} question {row['question_id']!r} has none from {', '.join(lacking)}"
+        )
+
+
+def decisions(
+    graded: pl.DataFrame,
+    models: list[str],
+    validation_accuracy: Mapping[str, float],
+    group: str,
+) -> pl.DataFrame:
+    """Per-question decisions of SLM-MUX and the baselines on the test split (vectorised).
+
+    ``graded``: a graded samples table of one benchmark (other models and the validation split are
+    ignored). Every model of ``models`` must have sampled test samples for every (seed, question)
+    that any model has; a ``ValueError`` names the gap otherwise.
+
+    Returns the decisions format of ``docs/dataflow.md``: one row per (seed, question_id, method),
+    methods :data:`METHODS`, sorted by seed, question_id and method order.
+
+    - ``slm_mux``: Algorithm 1 over each model's sampled samples of that seed; ``selected_model`` and
+      ``confidence`` (s_i) set.
+    - ``single_best``: the group's best model by validation accuracy (first of :func:`model_priority`).
+      Its greedy test sample of the same seed when there is one; otherwise its greedy sample of that
+      question from the lowest seed (greedy decoding does not depend on the seed); otherwise (no greedy
+      sample of the question) its first sampled sample of that seed. ``selected_model`` = that model.
+    - ``single_best_sc``: that model's self-consistency; ``selected_model`` = that model.
+    - ``agent_forest``: pooled majority of all models' sampled samples of that seed.
+    - ``oracle``: ``correct`` = any sampled sample of any model correct; answer columns null.
+
+    ``answer`` / ``correct`` are those of the first sample (in the method's order) carrying the winning
+    ``answer_key``; a decision without an answer has null answer and ``correct = False``.
+    """
+    if not models:
+        raise ValueError(f"group {group!r} has no models")
+    if len(set(models)) != len(models):
+        raise ValueError(f"group {group!r} lists a model twice: {models}")
+    test = graded.filter((pl.col("split") == "test") & pl.col("model").is_in(list(models)))
+    benchmarks = test["benchmark"].unique().to_list()
+    if len(benchmarks) > 1:
+        raise ValueError(f"decisions takes one benchmark, the samples hold {sorted(benchmarks)}")
+    sampled = test.filter(pl.col("decoding") == "sampled").select(
+        ["seed", "question_id", "model", "sample", "answer", "answer_key", "correct"]
+    )
+    _check_complete(sampled, models, group)
+    benchmark = benchmarks[0]
+    priority = model_priority(models, validation_accuracy)
+    best = priority[0]
+    prio = pl.DataFrame(
+        {"model": priority, "_prio": list(range(len(priority)))},
+        schema={"model": pl.String, "_prio": pl.Int64},
+    )
+
+    per_model = model_majorities(sampled)
+    mux = (
+        per_model.join(prio, on="model")
+        .group_by(_QKEY)
+        .agg(
+            pl.col(c).sort_by(["confidence", "_prio"], descending=[True, False]).first()
+            for c in ("model", "answer_key", "answer", "correct", "confidence")
+        )
+        .rename({"model": "selected_model"})
+        .with_columns(method=pl.lit("slm_mux"))
+    )
+
+    sc = (
+        per_model.filter(pl.col("model") == best)
+        .select([*_QKEY, "answer_key", "answer", "correct"])
+        .with_columns(method=pl.lit("single_best_sc"), selected_model=pl.lit(best))
+    )
+
+    keys = sampled.select(_QKEY).unique()
+    first_sampled = (
+        sampled.filter(pl.col("model") == best)
+        .group_by(_QKEY)
+        .agg(pl.col(c).sort_by("sample").first() for c in ("answer_key", "answer", "correct"))
+    )
+    greedy = test.filter((pl.col("decoding") == "greedy") & (pl.col("model") == best)).select(
+        ["seed", "question_id", "sample", "answer", "answer_key", "correct"]
+    )
+    cols = ["answer_key", "answer", "correct"]
+    if greedy.height:
+        same_seed = greedy.group_by(_QKEY).agg(pl.col(c).sort_by("sample").first() for c in cols)
+        any_seed = greedy.group_by("question_id").agg(
+            pl.col(c).sort_by(["seed", "sample"]).first().alias(f"{c}_any") for c in cols
+        )
+        single = (
+            keys.join(same_seed.with_columns(_g=pl.lit(True)), on=_QKEY, how="left")
+            .join(any_seed.with_columns(_ga=pl.lit(True)), on="question_id", how="left")
+            .join(first_sampled.rename({c: f"{c}_s" for c in cols}), on=_QKEY, how="left")
+            .select(
+                *_QKEY,
+                *(
+                    pl.when(pl.col("_g").is_not_null())
+                    .then(pl.col(c))
+                    .when(pl.col("_ga").is_not_null())
+                    .then(pl.col(f"{c}_any"))
+                    .otherwise(pl.col(f"{c}_s"))
+                    .alias(c)
+                    for c in cols
+                ),
+            )
+        )
+    else:
+        single = keys.join(first_sampled, on=_QKEY, how="left")
+    single = single.with_columns(method=pl.lit("single_best"), selected_model=pl.lit(best))
+
+    forest = _pooled_majority(sampled, models).with_columns(method=pl.lit("agent_forest"))
+    orc = sampled.group_by(_QKEY).agg(correct=pl.col("correct").any()).with_columns(
+        method=pl.lit("oracle")
+    )
+
+    method_order = pl.DataFrame({"method": list(METHODS), "_m": list(range(len(METHODS)))})
+    out = pl.concat(
+        [mux, single, sc, forest, orc], how="diagonal_relaxed"
+    ).with_columns(
+        benchmark=pl.lit(benchmark, dtype=pl.String),
+        group=pl.lit(group, dtype=pl.String),
+        correct=pl.col("correct").fill_null(False),
+    )
+    for c, dtype in DECISIONS_SCHEMA.items():
+        if c not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=dtype).alias(c))
+    out = out.join(method_order, on="method").sort(["seed", "question_id", "_m"])
+    return out.select(list(DECISIONS_SCHEMA)).cast(DECISIONS_SCHEMA)

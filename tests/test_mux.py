@@ -1,0 +1,273 @@
+"""SLM-MUX selection (Algorithm 1), the baselines, and the vectorised decisions table."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slmmux import mux
+from slmmux.samples import GRADED_SCHEMA, validate
+
+KEYS = st.one_of(st.none(), st.sampled_from(["1", "2", "3"]))
+MODEL_NAMES = ["gemma", "llama", "mistral", "qwen"]
+
+
+@st.composite
+def question_samples(draw, min_models=1, max_models=4, same_k=False):
+    n = draw(st.integers(min_models, max_models))
+    models = draw(st.permutations(MODEL_NAMES))[:n]
+    k = draw(st.integers(1, 5))
+    samples = {m: draw(st.lists(KEYS, min_size=k if same_k else 1, max_size=k if same_k else 5)) for m in models}
+    accs = {
+        m: draw(st.one_of(st.none(), st.sampled_from([0.2, 0.5, 0.7]), st.just(math.nan)))
+        for m in models
+    }
+    return samples, {m: a for m, a in accs.items() if a is not None}
+
+
+# --- Algorithm 1 on hand-made cases --------------------------------------------------------
+
+
+def test_highest_confidence_wins_and_k_counts_missing_answers():
+    samples = {"a": ["1", "1", None], "b": ["2", "2", "2"]}
+    sel = mux.select(samples, {"a": 0.9, "b": 0.1})
+    assert sel == mux.Selection(model="b", answer="2", confidence=1.0)
+    sel = mux.select({"a": ["1", "1", None], "b": ["2", "3", "2"]}, {"a": 0.1})
+    assert sel.confidence == pytest.approx(2 / 3)
+    assert sel.model == "a"  # tie at 2/3: a has an accuracy, b has none
+
+
+def test_confidence_tie_goes_to_highest_validation_accuracy():
+    samples = {"a": ["1", "1", "2"], "b": ["2", "2", "1"]}
+    assert mux.select(samples, {"a": 0.4, "b": 0.6}).answer == "2"
+    assert mux.select(samples, {"a": 0.6, "b": 0.4}).answer == "1"
+    # equal accuracies: name order
+    assert mux.select(samples, {"a": 0.5, "b": 0.5}).model == "a"
+    # missing accuracies rank last, then name order
+    assert mux.select(samples, {}).model == "a"
+    assert mux.select(samples, {"b": 0.0}).model == "b"
+    assert mux.select(samples, {"a": math.nan, "b": 0.0}).model == "b"
+
+
+def test_internal_tie_takes_first_occurrence():
+    assert mux.majority(["2", "1", "1", "2"]) == ("2", 0.5)
+    assert mux.majority([None, "3", "1"]) == ("3", 1 / 3)
+    assert mux.self_consistency(["1", "2"]) == "1"
+
+
+def test_models_without_answers():
+    sel = mux.select({"a": [None, None], "b": [None, "5"]}, {"a": 1.0, "b": 0.0})
+    assert sel == mux.Selection(model="b", answer="5", confidence=0.5)
+    sel = mux.select({"a": [None, None], "b": [None]}, {"a": 0.1, "b": 0.9})
+    assert sel == mux.Selection(model="b", answer=None, confidence=0.0)
+
+
+def test_raw_answers_with_key_never_split_a_vote():
+    samples = {"a": ["1/2", "0.5", "\\frac{1}{2}", "3"], "b": ["3", "3", "1", "2"]}
+    norm = {"1/2": "1/2", "0.5": "1/2", "\\frac{1}{2}": "1/2", "3": "3", "1": "1", "2": "2"}
+    sel = mux.select(samples, {"a": 0.1, "b": 0.9}, benchmark="math", key=norm.get)
+    assert sel == mux.Selection(model="a", answer="1/2", confidence=0.75)
+    # without a key, the raw strings split a's vote and b wins
+    assert mux.select(samples, {"a": 0.1, "b": 0.9}).model == "b"
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="at least one model"):
+        mux.select({}, {})
+    with pytest.raises(ValueError, match="'a' has no samples"):
+        mux.select({"a": []}, {})
+
+
+def test_baselines():
+    assert mux.single_model(["3", "1", "1"]) == "3"
+    assert mux.self_consistency([None, None]) is None
+    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}) == "1"  # a first: 1 occurs first
+    assert mux.agent_forest({"b": ["2", "2"], "a": ["1", None]}) == "2"
+    assert mux.agent_forest({"a": [None], "b": [None]}) is None
+    assert mux.oracle([False, True]) and not mux.oracle([False, False])
+    assert mux.oracle({"a": [False], "b": [False, True]})
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(KEYS, min_size=1, max_size=6), st.sampled_from([None, 0.3]))
+def test_one_model_gives_self_consistency(answers, acc):
+    sel = mux.select({"m": answers}, {} if acc is None else {"m": acc})
+    assert sel.model == "m"
+    assert sel.answer == mux.self_consistency(answers)
+    answered = [a for a in answers if a is not None]
+    expected = max((answered.count(a) for a in answered), default=0) / len(answers)
+    assert sel.confidence == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(question_samples(), st.randoms(use_true_random=False))
+def test_permuting_models_changes_nothing(case, rnd):
+    samples, accs = case
+    items = list(samples.items())
+    rnd.shuffle(items)
+    assert mux.select(dict(items), accs) == mux.select(samples, accs)
+    assert mux.agent_forest(dict(items)) == mux.agent_forest(samples)
+
+
+@settings(max_examples=60, deadline=None)
+@given(question_samples(min_models=2))
+def test_selection_matches_algorithm_1(case):
+    samples, accs = case
+    sel = mux.select(samples, accs)
+    conf = {m: mux.majority(a)[1] for m, a in samples.items()}
+    s_max = max(conf.values())
+    assert sel.confidence == s_max
+    assert conf[sel.model] == s_max
+    tied = [m for m in samples if conf[m] == s_max]
+    known = [accs[m] for m in tied if m in accs and not math.isnan(accs[m])]
+    if known:
+        assert accs.get(sel.model) == max(known)
+    if s_max > 0:
+        assert sel.answer is not None and sel.answer in samples[sel.model]
+    else:
+        assert sel.answer is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(question_samples(min_models=2), st.data())
+def test_k1_most_accurate_answering_model_wins(case, data):
+    samples, accs = case
+    one = {m: [data.draw(KEYS)] for m in samples}
+    sel = mux.select(one, accs)
+    answering = [m for m, a in one.items() if a[0] is not None]
+    if answering:
+        best = mux.model_priority(answering, accs)[0]
+        assert sel.model == best and sel.answer == one[best][0] and sel.confidence == 1.0
+    else:
+        assert sel.answer is None and sel.confidence == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(question_samples(min_models=1))
+def test_equivalent_answers_never_split_a_vote(case):
+    """Spelling a key's answers differently changes nothing once votes are cast on the key."""
+    samples, accs = case
+    spelled = {m: [None if a is None else f"{a}#{i}" for i, a in enumerate(ans)] for m, ans in samples.items()}
+    keyed = mux.select(spelled, accs, key=lambda s: s.split("#")[0])
+    plain = mux.select(samples, accs)
+    assert (keyed.model, keyed.confidence) == (plain.model, plain.confidence)
+    assert (None if keyed.answer is None else keyed.answer.split("#")[0]) == plain.answer
+
+
+# --- the table-level path equals the per-question reference -------------------------------
+
+
+def make_graded(rows: list[dict]) -> pl.DataFrame:
+    base = {"text": "t", "prompt_tokens": 1, "completion_tokens": 1, "finish_reason": "stop",
+            "mean_logprob": None, "strict_answer": None, "strict_correct": False}
+    df = pl.DataFrame([{**base, **r} for r in rows], schema=GRADED_SCHEMA)
+    return validate(df, graded=True)
+
+
+def random_table(rng: random.Random, greedy: bool) -> tuple[pl.DataFrame, list[str], dict]:
+    models = rng.sample(MODEL_NAMES, rng.randint(1, 4))
+    gold = {f"q{q}": rng.choice("123") for q in range(rng.randint(1, 6))}
+    k = {m: rng.randint(1, 4) for m in models}
+    rows = []
+    for seed in range(rng.randint(1, 2)):
+        for q, g in gold.items():
+            for m in models:
+                for s in range(k[m]):
+                    key = rng.choice(["1", "2", "3", None])
+                    rows.append(dict(benchmark="gsm8k", split="test", question_id=q, model=m, seed=seed,
+                                     decoding="sampled", sample=s,
+                                     answer=None if key is None else f"{key}.{rng.randint(0, 9)}",
+                                     answer_key=key, correct=key == g))
+                if greedy and m == models[0] and rng.random() < 0.6:
+                    key = rng.choice(["1", "2", None])
+                    rows.append(dict(benchmark="gsm8k", split="test", question_id=q, model=m, seed=seed,
+                                     decoding="greedy", sample=0, answer=key, answer_key=key,
+                                     correct=key == g))
+            # validation rows and other models must be ignored
+            rows.append(dict(benchmark="gsm8k", split="validation", question_id=q, model=models[0],
+                             seed=seed, decoding="sampled", sample=0, answer="1", answer_key="1",
+                             correct=True))
+    accs = {m: rng.choice([0.1, 0.5, 0.5, 0.9]) for m in models if rng.random() < 0.8}
+    return make_graded(rows), models, accs
+
+
+def reference_decisions(graded: pl.DataFrame, models, accs, group) -> pl.DataFrame:
+    test = graded.filter(pl.col("split") == "test")
+    best = mux.model_priority(models, accs)[0]
+    out = []
+    sampled = test.filter(pl.col("decoding") == "sampled")
+    for (seed, qid), part in sorted(sampled.group_by(["seed", "question_id"]), key=lambda x: x[0]):
+        rows = {m: part.filter(pl.col("model") == m).sort("sample").to_dicts() for m in models}
+        keys = {m: [r["answer_key"] for r in rows[m]] for m in models}
+
+        def first_with(model_rows, key):
+            for r in model_rows:
+                if key is not None and r["answer_key"] == key:
+                    return r["answer"], r["correct"]
+            return None, False
+
+        def row(method, key, answer, correct, model=None, conf=None):
+            out.append(dict(benchmark="gsm8k", group=group, seed=seed, question_id=qid, method=method,
+                            answer=answer, answer_key=key, correct=correct, selected_model=model,
+                            confidence=conf))
+
+        sel = mux.select(keys, accs)
+        row("slm_mux", sel.answer, *first_with(rows[sel.model], sel.answer), sel.model, sel.confidence)
+        greedy = test.filter((pl.col("decoding") == "greedy") & (pl.col("model") == best)
+                             & (pl.col("question_id") == qid)).sort(["seed", "sample"])
+        same = greedy.filter(pl.col("seed") == seed)
+        pick = same.row(0, named=True) if same.height else (
+            greedy.row(0, named=True) if greedy.height else rows[best][0])
+        assert mux.single_model([pick["answer_key"]]) == pick["answer_key"]
+        row("single_best", pick["answer_key"], pick["answer"], pick["correct"], best)
+        y = mux.self_consistency(keys[best])
+        row("single_best_sc", y, *first_with(rows[best], y), best)
+        y = mux.agent_forest(keys)
+        pooled = [r for m in sorted(models) for r in rows[m]]
+        row("agent_forest", y, *first_with(pooled, y))
+        row("oracle", None, None, mux.oracle({m: [r["correct"] for r in rows[m]] for m in models}))
+    return pl.DataFrame(out, schema=mux.DECISIONS_SCHEMA)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_decisions_equal_per_question_reference(seed, greedy):
+    graded, models, accs = random_table(random.Random(seed), greedy)
+    got = mux.decisions(graded, models, accs, "g")
+    want = reference_decisions(graded, models, accs, "g")
+    assert got.columns == list(mux.DECISIONS_SCHEMA)
+    assert got.to_dicts() == want.to_dicts()
+
+
+def test_decisions_errors():
+    graded, models, accs = random_table(random.Random(3), False)
+    with pytest.raises(ValueError, match="'extra'.*no sampled test samples|extra"):
+        mux.decisions(graded, [*models, "extra"], accs, "g")
+    first = graded.filter(pl.col("split") == "test").row(0, named=True)
+    holed = graded.filter(~((pl.col("model") == first["model"]) & (pl.col("question_id") == first["question_id"])
+                            & (pl.col("seed") == first["seed"]) & (pl.col("split") == "test")))
+    if len(models) > 1:
+        with pytest.raises(ValueError, match=f"none from {first['model']}"):
+            mux.decisions(holed, models, accs, "g")
+
+
+def test_validation_accuracy_table_reads_sampled_validation_rows():
+    rows = [dict(benchmark="math", split="validation", question_id=f"q{q}", model="a", seed=s,
+                 decoding="sampled", sample=i, answer="1", answer_key="1", correct=(q + i) % 2 == 0)
+            for q in range(3) for s in range(2) for i in range(2)]
+    rows += [dict(benchmark="math", split="test", question_id="t", model="a", seed=0, decoding="sampled",
+                  sample=0, answer="1", answer_key="1", correct=False),
+             dict(benchmark="math", split="validation", question_id="q0", model="a", seed=0,
+                  decoding="greedy", sample=0, answer="1", answer_key="1", correct=False)]
+    table = mux.validation_accuracy_table(make_graded(rows))
+    assert table.to_dicts() == [dict(benchmark="math", model="a", validation_accuracy=0.5,
+                                     n_questions=3, n_samples=12)]
+    assert mux.validation_accuracy_dict(table) == {"a": 0.5}
