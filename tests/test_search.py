@@ -73,7 +73,7 @@ def reference_greedy(samples, sizes, lam=1.0, robust_level=1, base="all") -> dic
     full = {tuple(r[0]): r for r in reference_rank(samples, range(1, max(sizes) + 1), lam, robust_level, base)}
     chosen: list[str] = []
     picks = {}
-    for k in range(1, max(sizes) + 1):
+    for k in range(1, min(max(sizes), len(models)) + 1):
         cands = [full[tuple(sorted(chosen + [m]))] for m in models if m not in chosen]
         best = min(cands, key=lambda r: (-r[4], -r[2], r[0]))
         chosen = list(best[0])
