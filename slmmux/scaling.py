@@ -1,0 +1,302 @@
+"""Compute-scaling sweeps (paper §3.3): accuracy against samples per model and against number of models.
+
+**Samples per model** (:func:`samples_sweep`). A model's *pool* for a test question is all its sampled
+test samples over every seed (e.g. 3 seeds x 3 samples = 9), ordered by (seed, sample). In each of T
+Monte Carlo trials, and for each model and question, a random order of the pool is drawn (numpy
+``default_rng(seed)``, without replacement); the first k samples of that order are the model's k
+samples for every k = 1..k_max (nested prefixes, so the sweep over k uses common random numbers;
+each prefix is a uniform draw of k samples without replacement). SLM-MUX and Agent Forest are scored
+on those samples with exactly the rules of :mod:`slmmux.mux` (the drawn order plays the role of the
+sample order in the tie rules). Per trial the accuracy is the mean over questions; the sweep reports
+the mean and standard error over trials (:func:`slmmux.metrics.mean_se`).
+
+Votes are counted on small integers: the answer keys of each question are encoded as 0..C-1
+(-1 = no answer) and every count is a numpy reduction over a [trials, questions, models, k] tensor;
+no Python loop runs over questions or trials.
+
+**Number of models** (:func:`models_sweep`). For each size K the best subset of that size in the
+search table (its top row, docs/dataflow.md "search") is run on the test split with
+:func:`slmmux.mux.decisions`; SLM-MUX and Agent Forest accuracies are reported as mean and standard
+error over seeds (``trials`` = number of seeds), and ``union_accuracy`` is the mean over seeds of the
+fraction of test questions on which some sample of some model of the subset is correct (the oracle,
+the ceiling of any selection).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from slmmux import metrics, mux
+
+log = logging.getLogger(__name__)
+
+SCALING_METHODS = ("slm_mux", "agent_forest")
+
+SAMPLES_SWEEP_SCHEMA: dict[str, pl.DataType] = {
+    "benchmark": pl.String,
+    "group": pl.String,
+    "method": pl.String,
+    "k": pl.Int64,
+    "mean": pl.Float64,
+    "stderr": pl.Float64,
+    "trials": pl.Int64,
+}
+
+MODELS_SWEEP_SCHEMA: dict[str, pl.DataType] = {
+    "benchmark": pl.String,
+    "n_models": pl.Int64,
+    "models": pl.List(pl.String),
+    "method": pl.String,
+    "mean": pl.Float64,
+    "stderr": pl.Float64,
+    "trials": pl.Int64,
+    "union_accuracy": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class SamplePools:
+    """Every model's pool of samples per test question, as integer arrays.
+
+    ``codes[q, m, i]``: the answer key of pool entry i encoded per question (0..C-1, -1 = no answer or
+    padding); ``correct[q, m, i]``: its verdict; ``sizes[q, m]``: the pool size (entries at
+    ``i >= sizes[q, m]`` are padding). Axis order follows ``questions`` and ``models``.
+    """
+
+    benchmark: str
+    questions: list[str]
+    models: list[str]
+    codes: np.ndarray
+    correct: np.ndarray
+    sizes: np.ndarray
+
+
+def sample_pools(graded: pl.DataFrame, models: Sequence[str]) -> SamplePools:
+    """Build the pools of ``models`` from the sampled test rows of a graded samples table.
+
+    Raises ``ValueError`` when a model has no sampled test samples or lacks every sample of a
+    question that another model answered, naming the model.
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("no models given")
+    if len(set(models)) != len(models):
+        raise ValueError(f"a model is listed twice: {models}")
+    rows = graded.filter(
+        (pl.col("split") == "test") & (pl.col("decoding") == "sampled") & pl.col("model").is_in(models)
+    )
+    benchmarks = rows["benchmark"].unique().to_list()
+    if len(benchmarks) > 1:
+        raise ValueError(f"scaling takes one benchmark, the samples hold {sorted(benchmarks)}")
+    present = set(rows["model"].unique().to_list())
+    absent = [m for m in models if m not in present]
+    if absent:
+        raise ValueError(f"model(s) {', '.join(absent)} have no sampled test samples")
+    questions = sorted(rows["question_id"].unique().to_list())
+    q_index = pl.DataFrame({"question_id": questions, "_q": np.arange(len(questions), dtype=np.int64)})
+    m_index = pl.DataFrame({"model": models, "_m": np.arange(len(models), dtype=np.int64)})
+    rows = (
+        rows.join(q_index, on="question_id")
+        .join(m_index, on="model")
+        .with_columns(
+            _code=(pl.col("answer_key").rank("dense").over("question_id") - 1).cast(pl.Int64).fill_null(-1),
+        )
+        .sort(["_q", "_m", "seed", "sample"])
+        .with_columns(_i=pl.int_range(pl.len()).over(["_q", "_m"]))
+    )
+    n_q, n_m = len(questions), len(models)
+    sizes = np.zeros((n_q, n_m), dtype=np.int64)
+    counts = rows.group_by(["_q", "_m"]).agg(n=pl.len())
+    sizes[counts["_q"].to_numpy(), counts["_m"].to_numpy()] = counts["n"].to_numpy()
+    empty = np.argwhere(sizes == 0)
+    if empty.size:
+        q, m = empty[0]
+        raise ValueError(
+            f"model {models[m]} has no sampled test samples for question {questions[q]!r} "
+            f"({len(empty)} (question, model) pair(s) are empty)"
+        )
+    n_max = int(sizes.max())
+    codes = np.full((n_q, n_m, n_max), -1, dtype=np.int64)
+    correct = np.zeros((n_q, n_m, n_max), dtype=bool)
+    qi, mi, ii = rows["_q"].to_numpy(), rows["_m"].to_numpy(), rows["_i"].to_numpy()
+    codes[qi, mi, ii] = rows["_code"].to_numpy()
+    correct[qi, mi, ii] = rows["correct"].to_numpy()
+    return SamplePools(benchmarks[0], questions, models, codes, correct, sizes)
+
+
+def draw_subsamples(pools: SamplePools, k_max: int, trials: int, seed: int) -> np.ndarray:
+    """Random pool indices, shape [trials, questions, models, k_max], without replacement.
+
+    Row ``[t, q, m]`` is the first ``k_max`` entries of a uniformly random order of the pool of model
+    m on question q. Raises ``ValueError`` naming the model and question when a pool holds fewer
+    than ``k_max`` samples.
+    """
+    if k_max < 1:
+        raise ValueError(f"k_max must be at least 1, got {k_max}")
+    if trials < 1:
+        raise ValueError(f"trials must be at least 1, got {trials}")
+    short = np.argwhere(pools.sizes < k_max)
+    if short.size:
+        q, m = short[0]
+        raise ValueError(
+            f"model {pools.models[m]} has only {pools.sizes[q, m]} sample(s) for question "
+            f"{pools.questions[q]!r}, fewer than k = {k_max} ({len(short)} (question, model) pair(s) short)"
+        )
+    rng = np.random.default_rng(seed)
+    n_q, n_m, n_max = pools.codes.shape
+    u = rng.random((trials, n_q, n_m, n_max))
+    u[:, np.arange(n_max)[None, None, :] >= pools.sizes[:, :, None]] = 2.0  # padding sorts last
+    if k_max < n_max:
+        part = np.argpartition(u, k_max - 1, axis=-1)[..., :k_max]
+        order = np.argsort(np.take_along_axis(u, part, axis=-1), axis=-1)
+        return np.take_along_axis(part, order, axis=-1)
+    return np.argsort(u, axis=-1)
+
+
+def sweep_correct(
+    pools: SamplePools, drawn: np.ndarray, validation_accuracy: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correctness of SLM-MUX and Agent Forest for every k, trial and question.
+
+    ``drawn``: indices from :func:`draw_subsamples`, shape [T, Q, M, K]. Returns two boolean arrays of
+    shape [K, T, Q]; entry ``[k-1, t, q]`` scores the first k drawn samples of every model.
+    """
+    n_t, n_q, n_m, k_max = drawn.shape
+    q_ix = np.arange(n_q)[None, :, None, None]
+    m_ix = np.arange(n_m)[None, None, :, None]
+    codes = pools.codes[q_ix, m_ix, drawn]  # [T, Q, M, K]
+    right = pools.correct[q_ix, m_ix, drawn]
+    valid = codes >= 0
+
+    # SLM-MUX tie-break order: rank 0 = highest validation accuracy (then name)
+    priority = mux.model_priority(pools.models, validation_accuracy)
+    tie_bonus = np.array([n_m - 1 - priority.index(m) for m in pools.models], dtype=np.int64)
+    # Agent Forest pools models in name order
+    name_rank = np.array([sorted(pools.models).index(m) for m in pools.models], dtype=np.int64)
+
+    n_codes = int(pools.codes.max()) + 1 if pools.codes.size else 0
+    n_codes = max(n_codes, 1)
+    votes = np.zeros((n_t, n_q, n_codes), dtype=np.int64)
+    big = n_m * k_max
+    first = np.full((n_t, n_q, n_codes), big, dtype=np.int64)  # pooled first occurrence
+    tq = (np.arange(n_t)[:, None, None] * n_q + np.arange(n_q)[None, :, None]) * n_codes  # [T, Q, 1]
+
+    mux_right = np.zeros((k_max, n_t, n_q), dtype=bool)
+    forest_right = np.zeros((k_max, n_t, n_q), dtype=bool)
+    t_ix = np.arange(n_t)[:, None]
+    qq_ix = np.arange(n_q)[None, :]
+    for k in range(1, k_max + 1):
+        # --- SLM-MUX: per-model majority by pairwise equality over the k drawn samples
+        a = codes[..., :k]
+        same = (a[..., :, None] == a[..., None, :]) & valid[..., :k, None]
+        count = same.sum(axis=-1)  # [T, Q, M, k]: votes for the answer at position j
+        j_star = count.argmax(axis=-1)  # first position with the top count = first occurrence rule
+        c_star = np.take_along_axis(count, j_star[..., None], axis=-1)[..., 0]  # [T, Q, M]
+        m_star = (c_star * n_m + tie_bonus).argmax(axis=-1)  # [T, Q]
+        j_sel = j_star[t_ix, qq_ix, m_star]
+        hit = right[t_ix, qq_ix, m_star, j_sel] & (c_star[t_ix, qq_ix, m_star] > 0)
+        mux_right[k - 1] = hit
+
+        # --- Agent Forest: add the k-th drawn sample of every model to the pooled counts
+        col = codes[..., k - 1]  # [T, Q, M]
+        ok = col >= 0
+        flat = (tq + col)[ok]
+        votes += np.bincount(flat, minlength=votes.size).reshape(votes.shape)
+        pos = np.broadcast_to(name_rank * k_max + (k - 1), col.shape)[ok]
+        np.minimum.at(first.reshape(-1), flat, pos)
+        score = np.where(votes > 0, votes * (big + 1) + (big - first), -1)
+        c_win = score.argmax(axis=-1)  # [T, Q]
+        top = votes[t_ix, qq_ix, c_win]
+        f = first[t_ix, qq_ix, c_win]
+        f = np.where(top > 0, f, 0)
+        m_first = np.argsort(name_rank)[f // k_max]
+        forest_right[k - 1] = right[t_ix, qq_ix, m_first, f % k_max] & (top > 0)
+    return mux_right, forest_right
+
+
+def samples_sweep(
+    graded: pl.DataFrame,
+    models: Sequence[str],
+    validation_accuracy: Mapping[str, float],
+    group: str,
+    k_max: int,
+    trials: int,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling.
+
+    Returns the "scaling" samples format of docs/dataflow.md: ``benchmark, group, method, k, mean,
+    stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``mean`` and ``stderr`` are over
+    trials (NaN stderr for a single trial).
+    """
+    pools = sample_pools(graded, models)
+    drawn = draw_subsamples(pools, k_max, trials, seed)
+    mux_right, forest_right = sweep_correct(pools, drawn, validation_accuracy)
+    rows = []
+    for method, right in (("slm_mux", mux_right), ("agent_forest", forest_right)):
+        per_trial = right.mean(axis=2)  # [K, T]
+        for k in range(1, k_max + 1):
+            mean, se = metrics.mean_se(per_trial[k - 1])
+            rows.append((pools.benchmark, group, method, k, mean, se, trials))
+    return pl.DataFrame(rows, schema=SAMPLES_SWEEP_SCHEMA, orient="row")
+
+
+def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:
+    """The top subset of each requested size in a search table (objective, then union accuracy,
+    descending; file order breaks remaining ties). Sizes absent from the table are left out."""
+    missing = {"models", "size", "objective", "union_accuracy"} - set(search.columns)
+    if missing:
+        raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
+    ranked = search.with_row_index("_row").sort(
+        ["objective", "union_accuracy", "_row"], descending=[True, True, False]
+    )
+    out = {}
+    for size in sizes:
+        part = ranked.filter(pl.col("size") == size)
+        if part.height:
+            out[int(size)] = sorted(part["models"][0].to_list())
+    return out
+
+
+def models_sweep(
+    graded: pl.DataFrame,
+    validation_accuracy: Mapping[str, float],
+    search: pl.DataFrame,
+    sizes: Sequence[int],
+) -> pl.DataFrame:
+    """Accuracy against number of models: the best searched subset of each size on the test split.
+
+    Sizes absent from the search table, or bigger than the pool (the models with sampled test
+    samples), are skipped with a logged note. Returns the "scaling" models format of
+    docs/dataflow.md: ``benchmark, n_models, models, method, mean, stderr, trials, union_accuracy``.
+    """
+    pool = set(
+        graded.filter((pl.col("split") == "test") & (pl.col("decoding") == "sampled"))["model"]
+        .unique()
+        .to_list()
+    )
+    subsets = best_subsets(search, sizes)
+    rows = []
+    for size in sizes:
+        if size > len(pool):
+            log.warning("size %d skipped: the pool has only %d model(s) with test samples", size, len(pool))
+            continue
+        if size not in subsets:
+            log.warning("size %d skipped: the search table has no subset of that size", size)
+            continue
+        subset = subsets[size]
+        table = mux.decisions(graded, subset, validation_accuracy, group=f"best_{size}")
+        per_seed = (
+            table.group_by(["method", "seed"]).agg(acc=pl.col("correct").cast(pl.Float64).mean())
+        )
+        union, _ = metrics.mean_se(per_seed.filter(pl.col("method") == "oracle")["acc"])
+        for method in SCALING_METHODS:
+            acc = per_seed.filter(pl.col("method") == method).sort("seed")["acc"]
+            mean, se = metrics.mean_se(acc)
+            rows.append((table["benchmark"][0], size, subset, method, mean, se, acc.len(), union))
+    return pl.DataFrame(rows, schema=MODELS_SWEEP_SCHEMA, orient="row")

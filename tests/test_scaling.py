@@ -1,0 +1,182 @@
+"""Compute-scaling sweeps: the vectorised sweeps equal plain per-question loops over slmmux.mux."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slmmux import metrics, mux, scaling
+from slmmux.samples import GRADED_SCHEMA, validate
+
+NAMES = ["gemma", "llama", "mistral", "qwen", "mixtral"]
+
+
+def make_graded(rows: list[dict]) -> pl.DataFrame:
+    base = {"benchmark": "math", "split": "test", "decoding": "sampled", "text": "t", "prompt_tokens": 1,
+            "completion_tokens": 1, "finish_reason": "stop", "mean_logprob": None,
+            "strict_answer": None, "strict_correct": False}
+    return validate(pl.DataFrame([{**base, **r} for r in rows], schema=GRADED_SCHEMA), graded=True)
+
+
+def random_table(rng: random.Random, n_models=None, seeds=None, equal_k=False):
+    models = rng.sample(NAMES, n_models or rng.randint(1, 4))
+    n_seeds = seeds or rng.randint(1, 3)
+    k = {m: rng.randint(1, 3) for m in models}
+    rows = []
+    for q in range(rng.randint(1, 6)):
+        gold = rng.choice("abc")
+        for seed in range(n_seeds):
+            for m in models:
+                kk = 3 if equal_k else k[m] + (rng.random() < 0.3)
+                for s in range(kk):
+                    key = rng.choice(["a", "b", "c", "d", None])
+                    rows.append(dict(question_id=f"q{q}", model=m, seed=seed, sample=s,
+                                     answer=None if key is None else key.upper(), answer_key=key,
+                                     correct=key == gold))
+    accs = {m: rng.choice([0.2, 0.6, 0.6]) for m in models if rng.random() < 0.8}
+    return make_graded(rows), models, accs
+
+
+def reference_sweep(pools: scaling.SamplePools, drawn: np.ndarray, accs):
+    """Plain loops: for every k, trial and question, call slmmux.mux on the drawn samples."""
+    n_t, n_q, n_m, k_max = drawn.shape
+    mux_right = np.zeros((k_max, n_t, n_q), dtype=bool)
+    forest_right = np.zeros((k_max, n_t, n_q), dtype=bool)
+    for k in range(1, k_max + 1):
+        for t in range(n_t):
+            for q in range(n_q):
+                keys, flags = {}, {}
+                for m, model in enumerate(pools.models):
+                    idx = drawn[t, q, m, :k]
+                    keys[model] = [None if c < 0 else str(c) for c in pools.codes[q, m, idx]]
+                    flags[model] = list(pools.correct[q, m, idx])
+                sel = mux.select(keys, accs)
+                if sel.answer is not None:
+                    mux_right[k - 1, t, q] = flags[sel.model][keys[sel.model].index(sel.answer)]
+                y = mux.agent_forest(keys)
+                pooled = [(key, f) for model in sorted(keys) for key, f in zip(keys[model], flags[model])]
+                if y is not None:
+                    mux_key = [key for key, _ in pooled]
+                    forest_right[k - 1, t, q] = pooled[mux_key.index(y)][1]
+    return mux_right, forest_right
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_vectorised_sweep_equals_reference(seed):
+    rng = random.Random(seed)
+    graded, models, accs = random_table(rng)
+    pools = scaling.sample_pools(graded, models)
+    k_max = int(pools.sizes.min())
+    drawn = scaling.draw_subsamples(pools, k_max, trials=3, seed=seed % 1000)
+    got = scaling.sweep_correct(pools, drawn, accs)
+    want = reference_sweep(pools, drawn, accs)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_pools_encode_keys_per_question():
+    rows = [dict(question_id="q0", model="b", seed=1, sample=0, answer="X", answer_key="x", correct=True),
+            dict(question_id="q0", model="b", seed=0, sample=0, answer=None, answer_key=None, correct=False),
+            dict(question_id="q0", model="a", seed=0, sample=0, answer="Y", answer_key="y", correct=False),
+            dict(question_id="q1", model="a", seed=0, sample=0, answer="Y", answer_key="y", correct=True),
+            dict(question_id="q1", model="b", seed=0, sample=0, answer="Y", answer_key="y", correct=True),
+            dict(question_id="q1", model="b", seed=0, sample=0, answer="Y", answer_key="y", correct=True,
+                 split="validation")]
+    pools = scaling.sample_pools(make_graded(rows), ["b", "a"])
+    assert pools.questions == ["q0", "q1"] and pools.models == ["b", "a"]
+    assert pools.sizes.tolist() == [[2, 1], [1, 1]]
+    # q0: keys x, y -> 0, 1; b's pool in (seed, sample) order: None (seed 0), x (seed 1)
+    assert pools.codes[0, 0, :2].tolist() == [-1, 0] and pools.codes[0, 1, 0] == 1
+    assert pools.codes[1, :, 0].tolist() == [0, 0]
+    assert pools.correct[0, 0, :2].tolist() == [False, True]
+
+
+def test_draws_are_without_replacement_and_uniform():
+    rows = [dict(question_id="q", model=m, seed=0, sample=s, answer="A", answer_key="a", correct=True)
+            for m, n in (("a", 5), ("b", 3)) for s in range(n)]
+    pools = scaling.sample_pools(make_graded(rows), ["a", "b"])
+    drawn = scaling.draw_subsamples(pools, 3, trials=3000, seed=7)
+    assert drawn.shape == (3000, 1, 2, 3)
+    assert (np.sort(drawn, axis=-1)[..., 1:] != np.sort(drawn, axis=-1)[..., :-1]).all()
+    assert drawn[:, 0, 1].max() < 3 and drawn[:, 0, 0].max() < 5
+    freq = np.bincount(drawn[:, 0, 0, 0], minlength=5) / 3000  # first draw of a: uniform over 5
+    assert np.abs(freq - 0.2).max() < 0.04
+    again = scaling.draw_subsamples(pools, 3, trials=3000, seed=7)
+    np.testing.assert_array_equal(drawn, again)
+
+
+def test_too_few_samples_names_the_model():
+    rows = [dict(question_id="q", model=m, seed=0, sample=s, answer="A", answer_key="a", correct=True)
+            for m, n in (("a", 3), ("b", 2)) for s in range(n)]
+    pools = scaling.sample_pools(make_graded(rows), ["a", "b"])
+    with pytest.raises(ValueError, match=r"model b has only 2 sample\(s\) for question 'q'"):
+        scaling.draw_subsamples(pools, 3, trials=2, seed=0)
+    with pytest.raises(ValueError, match="zz"):
+        scaling.sample_pools(make_graded(rows), ["a", "zz"])
+
+
+def test_samples_sweep_format_and_limits():
+    graded, models, accs = random_table(random.Random(5), n_models=3, seeds=3, equal_k=True)
+    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=9, trials=20, seed=1)
+    assert out.schema == pl.Schema(scaling.SAMPLES_SWEEP_SCHEMA)
+    assert out.height == 18 and set(out["method"]) == {"slm_mux", "agent_forest"}
+    assert out["k"].to_list()[:9] == list(range(1, 10)) and (out["trials"] == 20).all()
+    # with every sample in the draw, every trial sees the same votes (up to tie order)
+    full = out.filter(pl.col("k") == 9)
+    assert full.filter(pl.col("method") == "agent_forest")["stderr"][0] >= 0
+    # k = 1 SLM-MUX and the pooled vote of one sample per model agree with the decisions rules
+    pools = scaling.sample_pools(graded, models)
+    drawn = scaling.draw_subsamples(pools, 9, 20, 1)
+    mux_right, _ = scaling.sweep_correct(pools, drawn, accs)
+    assert out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 4))["mean"][0] == pytest.approx(
+        mux_right[3].mean())
+
+
+def test_sweep_mean_is_per_trial_accuracy_mean():
+    graded, models, accs = random_table(random.Random(11), n_models=2, seeds=2, equal_k=True)
+    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=2, trials=5, seed=3)
+    pools = scaling.sample_pools(graded, models)
+    right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, 2, 5, 3), accs)[1]
+    mean, se = metrics.mean_se(right[1].mean(axis=1))
+    row = out.filter((pl.col("method") == "agent_forest") & (pl.col("k") == 2)).row(0, named=True)
+    assert row["mean"] == pytest.approx(mean)
+    assert (math.isnan(se) and math.isnan(row["stderr"])) or row["stderr"] == pytest.approx(se)
+
+
+def test_models_sweep_uses_top_subset_and_skips(caplog):
+    graded, models, accs = random_table(random.Random(2), n_models=3, seeds=2, equal_k=True)
+    a, b, c = sorted(models)
+    search = pl.DataFrame({
+        "models": [[a, b], [a, c], [a, b, c]],
+        "size": [2, 2, 3],
+        "union_accuracy": [0.5, 0.9, 0.9],
+        "contradiction": [0.0, 0.1, 0.1],
+        "objective": [0.5, 0.8, 0.8],
+    })
+    with caplog.at_level(logging.WARNING, logger="slmmux.scaling"):
+        out = scaling.models_sweep(graded, accs, search, sizes=[2, 3, 4, 5])
+    assert "size 4 skipped" in caplog.text and "size 5 skipped" in caplog.text
+    assert out.schema == pl.Schema(scaling.MODELS_SWEEP_SCHEMA)
+    assert out["n_models"].to_list() == [2, 2, 3, 3]
+    assert out["models"].to_list()[0] == [a, c]
+    table = mux.decisions(graded, [a, c], accs, "x")
+    per_seed = table.filter(pl.col("method") == "slm_mux").group_by("seed").agg(
+        pl.col("correct").mean()).sort("seed")["correct"]
+    assert out["mean"][0] == pytest.approx(per_seed.mean()) and out["trials"][0] == 2
+    union = table.filter(pl.col("method") == "oracle")["correct"].mean()
+    assert out["union_accuracy"][0] == pytest.approx(union)
+    assert (out["union_accuracy"] >= out["mean"] - 1e-12).all()
+
+
+def test_best_subsets_ranks_by_objective_then_union():
+    search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+    assert scaling.best_subsets(search, [2, 3]) == {2: ["a", "c"]}
