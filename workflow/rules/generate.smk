@@ -1,0 +1,52 @@
+rule generate:
+    """k samples per question from one model on both splits of one benchmark, for one run seed (the GPU step)."""
+    input:
+        unpack(generate_inputs),
+    output:
+        samples=protected(f"{R}/samples/raw/{{benchmark}}/{{model}}/seed{{seed}}.parquet"),
+        provenance=protected(f"{R}/samples/raw/{{benchmark}}/{{model}}/seed{{seed}}.provenance.json"),
+    params:
+        with_gpus=script("with_gpus.py"),
+        generate=script("generate.py"),
+        sampling=sampling_args,
+        backend=backend_args,
+        max_tokens=config["generation"]["max_tokens"],
+        top_p=config["generation"]["top_p"],
+        chunk_size=config["generation"]["chunk_size"],
+    log:
+        f"{R}/logs/generate/{{benchmark}}/{{model}}/seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/generate/{{benchmark}}/{{model}}/seed{{seed}}.tsv"
+    resources:
+        gpu=lambda wc: gpus_of(wc.model),
+        mem_mb=lambda wc: 16000 if gpus_of(wc.model) else 6000,
+        runtime=lambda wc: 360 if gpus_of(wc.model) else 60,
+    conda:
+        "../../envs/generation-gpu.yaml" if config["generation"]["device"] == "cuda" else "../../envs/generation-cpu.yaml"
+    shell:
+        "python {params.with_gpus} --gpus {resources.gpu} --"
+        " python {params.generate} --questions {input.questions} --out {output.samples}"
+        " --provenance {output.provenance} --model-key {wildcards.model} --seed {wildcards.seed}"
+        " {params.backend} {params.sampling} --top-p {params.top_p} --max-tokens {params.max_tokens}"
+        " --chunk-size {params.chunk_size} 2> {log}"
+
+
+rule grade:
+    """Extract each sample's answer (strict and flexible), its voting key, and whether it is correct."""
+    input:
+        samples=f"{R}/samples/raw/{{benchmark}}/{{model}}/seed{{seed}}.parquet",
+        questions=f"{R}/questions/{{benchmark}}.parquet",
+    output:
+        graded=f"{R}/samples/graded/{{benchmark}}/{{model}}/seed{{seed}}.parquet",
+    params:
+        grade=script("grade.py"),
+    log:
+        f"{R}/logs/grade/{{benchmark}}/{{model}}/seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/grade/{{benchmark}}/{{model}}/seed{{seed}}.tsv"
+    threads: 2
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "python {params.grade} --samples {input.samples} --questions {input.questions}"
+        " --out {output.graded} --workers {threads} 2> {log}"

@@ -1,0 +1,1 @@
+# Tables, figures, the manifest and the HTML report.
