@@ -370,3 +370,14 @@ def test_cli_bad_options(tmp_path, args, message):
 def test_cli_missing_file(tmp_path):
     r = _cli("--samples", tmp_path / "nope.parquet", "--sizes", 2, "--out", tmp_path / "o.parquet")
     assert r.returncode != 0 and "not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_progress_is_logged(monkeypatch, caplog):
+    monkeypatch.setattr(search, "_LOG_EVERY_S", 0.0)
+    monkeypatch.setattr(search, "_CHUNK_WORDS", 1)
+    recs = [{"model": f"m{i}", "seed": 0, "question_id": f"q{q}", "sample": 0, "answer_key": "x", "correct": q % (i + 2) == 0}
+            for i in range(7) for q in range(5)]
+    with caplog.at_level("INFO", logger="slmmux.search"):
+        rank_subsets(graded_frame(recs), [2, 3])
+    assert f"/ {math.comb(7, 2) + math.comb(7, 3)} subsets (" in caplog.text
+    assert "subsets/s" in caplog.text
