@@ -66,13 +66,14 @@ def fill_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
 
 
 def validate_schema(instance: Any, schema: dict, what: str) -> list[str]:
+    """Every schema violation, each as ``<what>.<path>: <message>``."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        problems.append(f"{what}: {where}: {err.message}")
+        where = ".".join([what, *(str(p) for p in err.absolute_path)])
+        problems.append(f"{where}: {err.message}")
     return problems
 
 
@@ -155,7 +156,7 @@ def prepare_config(config: dict, schema_dir: str | Path, base_dir: str | Path = 
     sheet_schema = load_schema(schema_dir / "models.schema.yaml")
     problems = validate_schema(config, cfg_schema, "config")
     if isinstance(config, dict) and isinstance(config.get("models"), dict):
-        problems += validate_schema(config["models"], sheet_schema, "model sheet")
+        problems += validate_schema(config["models"], sheet_schema, "models")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     full = fill_defaults(config, cfg_schema)

@@ -271,3 +271,76 @@ def test_validation_accuracy_table_reads_sampled_validation_rows():
     assert table.to_dicts() == [dict(benchmark="math", model="a", validation_accuracy=0.5,
                                      n_questions=3, n_samples=12)]
     assert mux.validation_accuracy_dict(table) == {"a": 0.5}
+
+
+# --- first k samples, validation file, command-line entry points ---------------------------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from slmmux.samples import write_samples  # noqa: E402
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def run_script(name: str, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPTS / name), *map(str, args)], capture_output=True, text=True)
+
+
+def test_first_k_samples_keeps_greedy_and_checks_counts():
+    graded, models, _ = random_table(random.Random(8), greedy=True)
+    k_min = graded.filter((pl.col("split") == "test") & (pl.col("decoding") == "sampled")).group_by(
+        ["model", "seed", "question_id"]).len()["len"].min()
+    kept = mux.first_k_samples(graded, 1)
+    assert kept.filter(pl.col("decoding") == "sampled")["sample"].max() == 0
+    assert kept.filter(pl.col("decoding") == "greedy").height == graded.filter(pl.col("decoding") == "greedy").height
+    with pytest.raises(ValueError, match=f"only {k_min} sampled test sample"):
+        mux.first_k_samples(graded, 5)
+
+
+def test_cli_validation_accuracy_and_select(tmp_path):
+    graded, models, _ = random_table(random.Random(21), greedy=True)
+    graded = pl.concat([graded, graded.filter(pl.col("split") == "test").with_columns(
+        split=pl.lit("validation"), question_id=pl.col("question_id") + "v")])
+    paths = []
+    for i, m in enumerate(models):
+        paths.append(tmp_path / f"{m}.parquet")
+        write_samples(graded.filter(pl.col("model") == m), paths[-1], graded=True)
+    val = tmp_path / "val.parquet"
+    res = run_script("validation_accuracy.py", "--samples", *paths, "--out", val)
+    assert res.returncode == 0, res.stderr
+    table = pl.read_parquet(val)
+    assert table.equals(mux.validation_accuracy_table(graded))
+
+    out = tmp_path / "sel" / "g.parquet"
+    res = run_script("selection.py", "--samples", *paths, "--validation-accuracy", val, "--group", "g",
+                     "--models", *models, "--k", 1, "--out", out)
+    assert res.returncode == 0, res.stderr
+    accs = mux.validation_accuracy_dict(table)
+    want = mux.decisions(mux.first_k_samples(graded, 1), models, accs, "g")
+    assert pl.read_parquet(out).equals(want)
+
+    res = run_script("selection.py", "--samples", *paths, "--validation-accuracy", val, "--group", "g",
+                     "--models", *models, "absent-model", "--out", tmp_path / "x.parquet")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert res.stderr.startswith("selection.py: error:") and "absent-model" in res.stderr
+    assert not (tmp_path / "x.parquet").exists()
+    res = run_script("validation_accuracy.py", "--samples", tmp_path / "nope.parquet", "--out", val)
+    assert res.returncode == 2 and "not found" in res.stderr
+
+
+def test_cli_select_logs_missing_validation_accuracy(tmp_path):
+    graded, models, _ = random_table(random.Random(4), greedy=False)
+    path = tmp_path / "s.parquet"
+    write_samples(graded, path, graded=True)
+    val = tmp_path / "val.parquet"
+    table = mux.validation_accuracy_table(graded).filter(pl.col("model") == models[0])
+    table.write_parquet(val)
+    res = run_script("selection.py", "--samples", path, "--validation-accuracy", val, "--group", "g",
+                     "--models", *models, "--out", tmp_path / "d.parquet")
+    assert res.returncode == 0, res.stderr
+    if len(models) > 1:
+        assert "no validation accuracy for" in res.stderr
+    got = pl.read_parquet(tmp_path / "d.parquet")
+    assert got.equals(mux.decisions(graded, models, mux.validation_accuracy_dict(table), "g"))

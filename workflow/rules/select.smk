@@ -21,7 +21,7 @@ rule select:
     output:
         decisions=f"{R}/selection/{{benchmark}}/{{group}}.parquet",
     params:
-        select=script("select.py"),
+        select=script("selection.py"),
         group=group_args,
         k=selection_k_arg(),
     log:

@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""SLM-MUX selection (the paper's Algorithm 1) and the baselines for one model group, on the test split.
+
+Writes the decisions table (docs/dataflow.md "decisions"): one row per (seed, question, method),
+
+    benchmark, group, seed, question_id, method, answer, answer_key, correct, selected_model, confidence
+
+with methods slm_mux, single_best, single_best_sc, agent_forest, oracle (tie rules: slmmux/mux.py).
+
+The group is either --models M1 M2 ... or a searched subset: --search RANKING --size K --rank R
+(the R-th best subset of size K, 1 = best). Every model of the group must have sampled test samples
+for every (seed, question). A model without a validation accuracy is logged and ranks below every
+model with one in confidence ties and for single-best; remaining ties go to the model name that
+sorts first.
+
+Example:
+  python scripts/selection.py --samples results/samples/graded/math/*/seed*.parquet \\
+      --validation-accuracy results/validation/math.parquet --group table1 \\
+      --models gemma-2-27b llama-3.1-8b mixtral-8x7b --k 3 --out results/selection/math/table1.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import polars as pl
+
+from slmmux.mux import decisions, first_k_samples, read_validation_accuracy
+from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
+from slmmux.scaling import ranked_subset
+
+log = logging.getLogger("selection")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="selection.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--samples", required=True, nargs="+", metavar="GRADED",
+                    help="graded samples Parquet files of one benchmark (other models are ignored)")
+    ap.add_argument("--validation-accuracy", required=True, metavar="VAL",
+                    help="validation accuracy table (results/validation/{b}.parquet)")
+    ap.add_argument("--group", required=True, help="name of the model group, written to the table")
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--models", nargs="+", metavar="M", help="model keys of the group")
+    who.add_argument("--search", metavar="RANKING",
+                     help="search table (results/search/{b}.parquet); the group is its --rank-th subset of --size")
+    ap.add_argument("--size", type=int, help="with --search: number of models in the subset")
+    ap.add_argument("--rank", type=int, default=1, help="with --search: 1 = best subset of that size (default 1)")
+    ap.add_argument("--k", type=int, default=None,
+                    help="use only the first K sampled samples (index < K) of every model per question and seed "
+                         "(default: all of them)")
+    ap.add_argument("--out", required=True, help="output Parquet file (results/selection/{b}/{g}.parquet)")
+    return ap
+
+
+def group_models(args: argparse.Namespace) -> list[str]:
+    """The group's models from --models, or from --search/--size/--rank."""
+    if args.models:
+        return list(args.models)
+    if args.size is None:
+        raise ValueError("--search needs --size")
+    return ranked_subset(pl.read_parquet(args.search), args.size, args.rank)
+
+
+def load_accuracies(path: str, graded: pl.DataFrame) -> dict[str, float]:
+    benchmarks = graded["benchmark"].unique().to_list()
+    return read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    try:
+        models = group_models(args)
+        graded = read_samples(args.samples, graded=True)
+        if args.k is not None:
+            graded = first_k_samples(graded.filter(pl.col("model").is_in(models)), args.k)
+        accs = load_accuracies(args.validation_accuracy, graded)
+        table = decisions(graded, models, accs, args.group)
+        lacking = [m for m in models if m not in accs]
+        if lacking:
+            log.warning("no validation accuracy for %s: ranked last in confidence ties and for single-best, "
+                        "then by name", ", ".join(lacking))
+        write_atomic(table, args.out)
+    except (ValueError, OSError, SamplesSchemaError, pl.exceptions.PolarsError) as exc:
+        print(f"selection.py: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    summary = table.group_by("method").agg(pl.col("correct").mean()).sort("method")
+    log.info("group %s (%s): %d seeds x %d questions; accuracy %s", args.group, ", ".join(models),
+             table["seed"].n_unique(), table["question_id"].n_unique(),
+             ", ".join(f"{m} {c:.4f}" for m, c in summary.iter_rows()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""An invalid configuration fails before any job starts, naming the bad field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, snakemake
+from slmmux.config import ConfigError, prepare_config
+
+SCHEMAS = REPO / "workflow" / "schemas"
+
+
+def default_config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def prepare(cfg):
+    return prepare_config(cfg, SCHEMAS, base_dir=REPO)
+
+
+def test_embedded_default_is_valid_and_gets_defaults():
+    cfg = prepare(default_config())
+    assert cfg["search"]["lam"] == 1.0
+    assert cfg["search"]["contradiction_base"] == "all"
+    assert cfg["models"]["tiny-a"]["tensor_parallel_size"] == 1
+    assert cfg["models"]["tiny-a"]["revision"] is None
+    assert cfg["benchmarks"]["math"]["validation_source"] == "bundled"
+    assert cfg["generation"]["top_p"] == 1.0
+
+
+def test_paper_config_is_valid():
+    cfg = prepare(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    assert cfg["generation"]["test"]["k"] == 9 and cfg["selection"]["k"] == 3
+    assert sorted(cfg["search"]["pool"]) == sorted(m for m in cfg["models"] if m != "qwen2.5-72b")
+
+
+def mutate(path: list, value=None, delete=False):
+    cfg = default_config()
+    node = cfg
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    if delete:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    "cfg, field",
+    [
+        (mutate(["unknown_key"], 1), "unknown_key"),
+        (mutate(["generation", "test"], {"k": 0, "temperature": 0.3}), "generation.test.k"),
+        (mutate(["generation", "validation"], {"k": 3, "temperature": -0.5}), "generation.validation.temperature"),
+        (mutate(["groups", "bad"], ["tiny-a", "nope"]), "groups.bad"),
+        (mutate(["benchmarks", "aime"], {}), "benchmarks"),
+        (mutate(["models", "has/slash"], {"model": "x/y"}), "has/slash"),
+        (mutate(["models", "tiny-a", "colour"], "red"), "models.tiny-a"),
+        (mutate(["scaling", "k_max"], 9), "scaling.k_max"),
+        (mutate(["search", "robust_level"], 4), "search.robust_level"),
+        (mutate(["report", "reference_model"], "gpt"), "report.reference_model"),
+        (mutate(["models", "tiny-a", "model"], "resources/models/elsewhere"), "models.tiny-a.model"),
+        (mutate(["groups", "s2r1"], ["tiny-a"]), "groups.s2r1"),
+    ],
+)
+def test_invalid_config_names_the_field(cfg, field):
+    with pytest.raises(ConfigError) as info:
+        prepare(cfg)
+    assert field in str(info.value)
+
+
+def test_missing_local_model_directory_is_named(tmp_path):
+    cfg = default_config()
+    cfg["models"]["local"] = {"model": "./models/missing", "backend": "vllm"}
+    with pytest.raises(ConfigError, match=r"models\.local\.model: local model directory"):
+        prepare_config(cfg, SCHEMAS, base_dir=tmp_path)
+
+
+def test_replay_file_must_exist(tmp_path):
+    cfg = default_config()
+    cfg["models"]["published"] = {"model": "org/model", "backend": "replay", "replay_file": "nope.jsonl"}
+    with pytest.raises(ConfigError, match=r"models\.published\.replay_file"):
+        prepare_config(cfg, SCHEMAS, base_dir=tmp_path)
+
+
+def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
+    cfg = mutate(["generation", "test"], {"k": 0, "temperature": 0.3})
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = snakemake(tmp_path, "-n", configfile=path, check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "generation" in out and "k" in out
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,99 @@
+"""The Snakemake workflow end to end on the embedded default, plus lint and the paper's dry run.
+
+The embedded default (config/config.yaml) builds three tiny random models and runs every rule
+through the real vLLM engine on the CPU; untrained models answer near-randomly, so these tests
+check the pipeline's mechanics and incrementality, not accuracy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from conftest import REPO, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    counts = {}
+    table = dry_run_output.split("Job stats:", 1)
+    if len(table) < 2:
+        return counts
+    for line in table[1].splitlines():
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if m and m.group(1) != "total":
+            counts[m.group(1)] = int(m.group(2))
+        if line.startswith("Reasons") or line.startswith("This was a dry-run"):
+            break
+    return counts
+
+
+def test_lint_is_clean(tmp_path):
+    proc = snakemake(tmp_path, "--lint")
+    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
+
+
+def test_paper_config_dry_run_shows_documented_job_count(tmp_path):
+    proc = snakemake(tmp_path, "-n", configfile=REPO / "config" / "paper.yaml")
+    counts = job_counts(proc.stdout)
+    cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    # README: generation jobs = benchmarks x models x seeds
+    assert counts["generate"] == len(cfg["benchmarks"]) * len(cfg["models"]) * len(cfg["seeds"]) == 54
+    assert counts["grade"] == 54
+    assert "build_tiny_model" not in counts
+    assert counts["discuss"] == 3 * 3 * 3  # benchmarks x methods x seeds for the table1 group
+
+
+def test_embedded_default_produces_every_output(embedded_run):
+    r = embedded_run / "results"
+    for b in ("math", "gsm8k", "gpqa"):
+        for m in ("tiny-a", "tiny-b", "tiny-c"):
+            raw = pl.read_parquet(r / "samples" / "raw" / b / m / "seed0.parquet")
+            # 8 validation x 3 + 16 test x 3 sampled + 16 test greedy
+            assert raw.height == 8 * 3 + 16 * 3 + 16
+            graded = pl.read_parquet(r / "samples" / "graded" / b / m / "seed0.parquet")
+            assert graded.height == raw.height and graded["correct"].null_count() == 0
+            assert (r / "samples" / "raw" / b / m / "seed0.provenance.json").exists()
+        decisions = pl.read_parquet(r / "selection" / b / "trio.parquet")
+        assert set(decisions["method"]) >= {"slm_mux", "single_best", "single_best_sc", "agent_forest", "oracle"}
+        assert decisions.filter(pl.col("method") == "slm_mux").height == 16
+        for g in ("s2r1", "s2r2"):
+            assert (r / "selection" / b / f"{g}.parquet").exists()
+        ranking = pl.read_parquet(r / "search" / f"{b}.parquet")
+        assert sorted(ranking["size"].unique()) == [2, 3]
+    for log in (r / "logs").rglob("*.log"):
+        assert log.is_file()
+
+
+def test_rerun_does_nothing(embedded_run):
+    proc = snakemake(embedded_run, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_analysis_settings_rerun_no_generation(embedded_run):
+    proc = snakemake(embedded_run, "-n", "--config", "search={'lam': 0.5}")
+    counts = job_counts(proc.stdout)
+    assert counts.get("search", 0) == 3
+    assert "generate" not in counts and "grade" not in counts and "build_tiny_model" not in counts
+
+
+def test_deleting_one_models_samples_reruns_only_its_chain(embedded_run, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(embedded_run, work, symlinks=True)
+    target = work / "results" / "samples" / "raw" / "gsm8k" / "tiny-b" / "seed0.parquet"
+    target.parent.chmod(target.parent.stat().st_mode | stat.S_IWUSR)
+    os.remove(target)
+    proc = snakemake(work, "-n")
+    counts = job_counts(proc.stdout)
+    assert counts["generate"] == 1 and counts["grade"] == 1
+    assert "wildcards: benchmark=gsm8k, model=tiny-b, seed=0" in proc.stdout
+    assert "benchmark=math" not in proc.stdout and "benchmark=gpqa" not in proc.stdout
