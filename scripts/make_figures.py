@@ -1,0 +1,78 @@
+#!/usr/bin/env python
+"""Regenerate the paper's figures (PNG and PDF) from the workflow's outputs.
+
+Writes {outdir}/{stem}.{png,pdf} for each figure whose inputs are present (fixed stems, see
+slmmux.figures; --list prints what a configuration produces). A figure with absent inputs is skipped
+with a note on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# scripts/ holds select.py etc., which would shadow the standard library: import from the package only.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE]
+
+import argparse  # noqa: E402
+
+import logging  # noqa: E402
+
+from slmmux import figures, tables  # noqa: E402
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--decisions", nargs="*", default=[], metavar="PARQUET",
+                   help="decision files: results/selection/{b}/{g}.parquet and results/discussion/{b}/{method}.parquet")
+    p.add_argument("--search", nargs="*", default=[], metavar="PARQUET",
+                   help="results/search/{b}.parquet (ranked subsets; resolves searched groups s<K>r<R>)")
+    p.add_argument("--scaling-samples", nargs="*", default=[], metavar="PARQUET",
+                   help="results/scaling/{b}/samples_{g}.parquet (accuracy vs samples per model)")
+    p.add_argument("--scaling-models", nargs="*", default=[], metavar="PARQUET",
+                   help="results/scaling/{b}/models.parquet (accuracy vs number of models; recorded as input)")
+    p.add_argument("--samples", nargs="*", default=[], metavar="PARQUET",
+                   help="graded samples results/samples/graded/{b}/{m}/seed{s}.parquet (per-model accuracy, tokens, reference model)")
+    p.add_argument("--validation", nargs="*", default=[], metavar="PARQUET",
+                   help="results/validation/{b}.parquet (which group model is the single best)")
+    p.add_argument("--questions", nargs="*", default=[], metavar="PARQUET",
+                   help="results/questions/{b}.parquet (recorded as input)")
+    p.add_argument("--config", metavar="YAML",
+                   help="workflow config (YAML/JSON): models (model sheet key -> hub id), groups, report.reference_model")
+    p.add_argument("--model-sheet", metavar="YAML",
+                   help="model sheet overriding the config's: {key: {model: hub_id}} or {key: hub_id} (YAML/JSON)")
+    p.add_argument("--reference-model", metavar="KEY",
+                   help="model key of the larger reference model for the reference_model table (overrides the config)")
+    p.add_argument("--outdir", help="folder for the figures (e.g. results/figures); required unless --list")
+    p.add_argument("--list", nargs="+", metavar="BENCHMARK",
+                   help="print the figure file names produced for these benchmarks (groups from --config) and exit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="make_figures: %(message)s")
+    if a.list:
+        groups = tables.read_mapping(a.config).get("groups") or {} if a.config else {}
+        print("\n".join(figures.expected_figures(a.list, list(groups) or ["searched"])))
+        return 0
+    if not a.outdir:
+        print("make_figures: error: --outdir is required", file=sys.stderr)
+        return 2
+    try:
+        inp = tables.load_inputs(
+            decisions=a.decisions, search=a.search, scaling_samples=a.scaling_samples,
+            scaling_models=a.scaling_models, samples=a.samples, validation=a.validation, questions=a.questions,
+            config=a.config, model_sheet=a.model_sheet, reference_model=a.reference_model,
+        )
+        written = figures.make_figures(inp, a.outdir)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"make_figures: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    print(f"make_figures: wrote {len(written)} files to {a.outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
