@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -212,6 +213,42 @@ def validation_accuracy_dict(table: pl.DataFrame, benchmark: str | None = None) 
             f"({', '.join(sorted(table['benchmark'].unique().to_list()))}); name one"
         )
     return dict(zip(table["model"].to_list(), table["validation_accuracy"].to_list()))
+
+
+def read_validation_accuracy(path, benchmark: str | None = None) -> dict[str, float]:
+    """Read a validation accuracy file (:func:`validation_accuracy_table` format) as
+    ``{model: validation_accuracy}``, keeping only ``benchmark`` when given."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"validation accuracy file not found: {path}")
+    table = pl.read_parquet(path)
+    missing = [c for c in ("benchmark", "model", "validation_accuracy") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path} is not a validation accuracy table: missing columns {', '.join(missing)}")
+    return validation_accuracy_dict(table, benchmark)
+
+
+def first_k_samples(graded: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Keep the first ``k`` sampled samples (``sample < k``) of every (model, seed, question); greedy
+    rows are kept. Raises ``ValueError`` naming a model that has fewer than ``k`` sampled samples for
+    some (seed, question) of the test split."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    out = graded.filter((pl.col("decoding") != "sampled") | (pl.col("sample") < k))
+    counts = (
+        out.filter((pl.col("decoding") == "sampled") & (pl.col("split") == "test"))
+        .group_by(["model", "seed", "question_id"])
+        .agg(n=pl.len())
+        .filter(pl.col("n") < k)
+        .sort(["model", "seed", "question_id"])
+    )
+    if counts.height:
+        r = counts.row(0, named=True)
+        raise ValueError(
+            f"model {r['model']} has only {r['n']} sampled test sample(s) with index < {k} for seed "
+            f"{r['seed']} question {r['question_id']!r} ({counts.height} such (model, seed, question))"
+        )
+    return out
 
 
 _QKEY = ["seed", "question_id"]

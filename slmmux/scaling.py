@@ -246,15 +246,33 @@ def samples_sweep(
     return pl.DataFrame(rows, schema=SAMPLES_SWEEP_SCHEMA, orient="row")
 
 
-def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:
-    """The top subset of each requested size in a search table (objective, then union accuracy,
-    descending; file order breaks remaining ties). Sizes absent from the table are left out."""
+def _ranked_search(search: pl.DataFrame) -> pl.DataFrame:
     missing = {"models", "size", "objective", "union_accuracy"} - set(search.columns)
     if missing:
         raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
-    ranked = search.with_row_index("_row").sort(
+    return search.with_row_index("_row").sort(
         ["objective", "union_accuracy", "_row"], descending=[True, True, False]
     )
+
+
+def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
+    """The ``rank``-th best subset (1 = best) of ``size`` models in a search table, sorted by name.
+
+    Ranking: objective, then union accuracy, descending; file order breaks remaining ties. Raises
+    ``ValueError`` when the table has fewer than ``rank`` subsets of that size.
+    """
+    if rank < 1:
+        raise ValueError(f"rank must be at least 1, got {rank}")
+    part = _ranked_search(search).filter(pl.col("size") == size)
+    if part.height < rank:
+        raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
+    return sorted(part["models"][rank - 1].to_list())
+
+
+def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:
+    """The top subset of each requested size in a search table (see :func:`ranked_subset`).
+    Sizes absent from the table are left out."""
+    ranked = _ranked_search(search)
     out = {}
     for size in sizes:
         part = ranked.filter(pl.col("size") == size)

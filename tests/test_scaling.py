@@ -180,3 +180,54 @@ def test_best_subsets_ranks_by_objective_then_union():
     search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
                            "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
     assert scaling.best_subsets(search, [2, 3]) == {2: ["a", "c"]}
+
+
+def test_ranked_subset():
+    search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+    assert scaling.ranked_subset(search, 2) == ["a", "c"]
+    assert scaling.ranked_subset(search, 2, rank=3) == ["a", "d"]
+    with pytest.raises(ValueError, match="no rank 4"):
+        scaling.ranked_subset(search, 2, rank=4)
+
+
+def test_cli_scale(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from slmmux.samples import write_samples
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "scale.py"
+    graded, models, accs = random_table(random.Random(9), n_models=3, seeds=2, equal_k=True)
+    samples = tmp_path / "graded.parquet"
+    write_samples(graded, samples, graded=True)
+    val = tmp_path / "val.parquet"
+    pl.DataFrame({"benchmark": ["math"] * len(accs), "model": list(accs),
+                  "validation_accuracy": list(accs.values())}).write_parquet(val)
+    search = tmp_path / "search.parquet"
+    a, b, c = sorted(models)
+    pl.DataFrame({"models": [[a, b], [a, b, c]], "size": [2, 3], "union_accuracy": [0.5, 0.6],
+                  "contradiction": [0.1, 0.1], "objective": [0.4, 0.5]}).write_parquet(search)
+
+    def run(*args):
+        return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True)
+
+    out = tmp_path / "samples.parquet"
+    res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
+              "--search", search, "--size", 3, "--k-max", 6, "--trials", 4, "--seed", 2, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 6, 4, 2))
+
+    res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
+              "--models", *models, "--k-max", 7, "--out", tmp_path / "bad.parquet")
+    assert res.returncode == 2 and res.stderr.startswith("scale.py: error: model ")
+    assert "fewer than k = 7" in res.stderr and res.stderr.count("\n") == 1
+
+    out = tmp_path / "models.parquet"
+    res = run("models", "--samples", samples, "--validation-accuracy", val, "--search", search,
+              "--sizes", 2, 3, 5, "--k", 2, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "size 5 skipped" in res.stderr
+    want = scaling.models_sweep(mux.first_k_samples(graded, 2), accs, pl.read_parquet(search), [2, 3, 5])
+    assert pl.read_parquet(out).equals(want) and want["n_models"].to_list() == [2, 2, 3, 3]
