@@ -234,7 +234,8 @@ def samples_sweep(
     stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``mean`` and ``stderr`` are over
     trials (NaN stderr for a single trial).
     """
-    pools = sample_pools(graded, models)
+    # models in name order, so the random draws (and the result) do not depend on the order given
+    pools = sample_pools(graded, sorted(models))
     drawn = draw_subsamples(pools, k_max, trials, seed)
     mux_right, forest_right = sweep_correct(pools, drawn, validation_accuracy)
     rows = []

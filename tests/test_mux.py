@@ -245,6 +245,7 @@ def test_decisions_equal_per_question_reference(seed, greedy):
     want = reference_decisions(graded, models, accs, "g")
     assert got.columns == list(mux.DECISIONS_SCHEMA)
     assert got.to_dicts() == want.to_dicts()
+    assert mux.decisions(graded, models[::-1], accs, "g").equals(got)
 
 
 def test_decisions_errors():

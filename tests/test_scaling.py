@@ -129,11 +129,12 @@ def test_samples_sweep_format_and_limits():
     assert out.schema == pl.Schema(scaling.SAMPLES_SWEEP_SCHEMA)
     assert out.height == 18 and set(out["method"]) == {"slm_mux", "agent_forest"}
     assert out["k"].to_list()[:9] == list(range(1, 10)) and (out["trials"] == 20).all()
+    assert scaling.samples_sweep(graded, models[::-1], accs, group="g", k_max=9, trials=20, seed=1).equals(out)
     # with every sample in the draw, every trial sees the same votes (up to tie order)
     full = out.filter(pl.col("k") == 9)
     assert full.filter(pl.col("method") == "agent_forest")["stderr"][0] >= 0
     # k = 1 SLM-MUX and the pooled vote of one sample per model agree with the decisions rules
-    pools = scaling.sample_pools(graded, models)
+    pools = scaling.sample_pools(graded, sorted(models))
     drawn = scaling.draw_subsamples(pools, 9, 20, 1)
     mux_right, _ = scaling.sweep_correct(pools, drawn, accs)
     assert out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 4))["mean"][0] == pytest.approx(
@@ -143,7 +144,7 @@ def test_samples_sweep_format_and_limits():
 def test_sweep_mean_is_per_trial_accuracy_mean():
     graded, models, accs = random_table(random.Random(11), n_models=2, seeds=2, equal_k=True)
     out = scaling.samples_sweep(graded, models, accs, group="g", k_max=2, trials=5, seed=3)
-    pools = scaling.sample_pools(graded, models)
+    pools = scaling.sample_pools(graded, sorted(models))
     right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, 2, 5, 3), accs)[1]
     mean, se = metrics.mean_se(right[1].mean(axis=1))
     row = out.filter((pl.col("method") == "agent_forest") & (pl.col("k") == 2)).row(0, named=True)
