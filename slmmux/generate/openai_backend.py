@@ -1,0 +1,178 @@
+"""A backend for any OpenAI-compatible chat-completions server (vllm serve, SGLang, llama.cpp server,
+hosted APIs), over httpx with asyncio.
+
+One request per conversation asks for ``n`` completions with the conversation's ``seed`` (servers
+that honour seeds then reproduce samples) and ``logprobs``. Requests run with bounded concurrency and
+are retried with exponential backoff (honouring ``Retry-After``) on 429, 5xx, timeouts and dropped
+connections. The API key is read from the environment variable whose *name* is given; neither the key
+nor its value ever enters logs or provenance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+
+import httpx
+
+from slmmux.generate.base import Completion, GenerationError, ModelSpec, QuestionError, SamplingSpec
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class OpenAIBackend:
+    """A :class:`~slmmux.generate.base.ChatBackend` over ``POST {base_url}/chat/completions``."""
+
+    def __init__(self, model: ModelSpec, base_url: str = "http://127.0.0.1:8000/v1", api_key_env: str | None = None,
+                 concurrency: int = 8, request_timeout: float = 600.0, max_retries: int = 5, backoff: float = 1.0,
+                 logprobs: bool = True, served_model_name: str | None = None, check_server: bool = True,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, not {concurrency}")
+        if request_timeout <= 0:
+            raise ValueError(f"request timeout must be > 0, not {request_timeout}")
+        self.spec = model
+        self.base_url = base_url.rstrip("/")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise GenerationError(f"base URL must start with http:// or https://, not {base_url!r}")
+        self.api_key_env = api_key_env
+        self.headers = {"Content-Type": "application/json"}
+        if api_key_env:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise GenerationError(f"environment variable {api_key_env} (named by --api-key-env) is not set")
+            self.headers["Authorization"] = f"Bearer {key}"
+        self.concurrency = concurrency
+        self.timeout = request_timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.logprobs = logprobs
+        self.model_name = served_model_name or model.model
+        self.transport = transport
+        self.retries = 0  # retried requests, for provenance
+        if check_server:
+            self.check_server()
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(headers=self.headers, timeout=self.timeout, transport=self.transport)
+
+    def check_server(self) -> None:
+        """Fail early, naming the URL, when the server cannot be reached."""
+
+        async def probe() -> None:
+            async with self._client() as client:
+                await client.get(f"{self.base_url}/models", timeout=min(self.timeout, 30.0))
+
+        try:
+            asyncio.run(probe())
+        except httpx.TransportError as exc:
+            raise GenerationError(f"OpenAI-compatible server at {self.base_url} is unreachable: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+    def _payload(self, conversation, sampling: SamplingSpec, seed: int) -> dict:
+        body = {"model": self.model_name, "messages": conversation, "n": sampling.n,
+                "temperature": sampling.temperature, "top_p": sampling.top_p,
+                "max_tokens": sampling.max_tokens, "seed": int(seed)}
+        if self.logprobs:
+            body["logprobs"] = True
+        return body
+
+    def _parse(self, data: dict, n: int, label: str) -> list[Completion]:
+        choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
+        if len(choices) != n:
+            raise QuestionError(-1, f"{label}: server returned {len(choices)} choices, expected n={n} "
+                                    f"(does it support n > 1?)")
+        usage = data.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens") or 0)
+        total_completion = usage.get("completion_tokens")
+        out = []
+        for j, ch in enumerate(choices):
+            content = (ch.get("message") or {}).get("content") or ""
+            lp = ((ch.get("logprobs") or {}).get("content")) or None
+            if lp:
+                n_tok = len(lp)
+                mean = sum(float(t["logprob"]) for t in lp) / n_tok
+            else:
+                mean = None
+                # Without per-token logprobs a choice's own count is unknown when n > 1: share the total.
+                n_tok = int(total_completion or 0) // n + (1 if j < int(total_completion or 0) % n else 0)
+            out.append(Completion(text=content, prompt_tokens=prompt_tokens, completion_tokens=n_tok,
+                                  finish_reason=str(ch.get("finish_reason") or "unknown"), mean_logprob=mean))
+        return out
+
+    async def _one(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, body: dict, label: str) -> list[Completion]:
+        url = f"{self.base_url}/chat/completions"
+        attempt = 0
+        while True:
+            wait = self.backoff * (2 ** attempt) * (1 + 0.1 * random.random())
+            try:
+                async with sem:
+                    resp = await client.post(url, json=body)
+                if resp.status_code == 200:
+                    return self._parse(resp.json(), body["n"], label)
+                if resp.status_code not in RETRY_STATUS or attempt >= self.max_retries:
+                    raise QuestionError(-1, f"{label}: server at {self.base_url} answered HTTP {resp.status_code}: "
+                                            f"{resp.text[:300]}")
+                retry_after = resp.headers.get("retry-after")
+                if retry_after:
+                    try:
+                        wait = max(wait, min(float(retry_after), 120.0))
+                    except ValueError:
+                        pass
+            except httpx.TransportError as exc:  # timeouts, refused or dropped connections
+                if attempt >= self.max_retries:
+                    raise QuestionError(-1, f"{label}: request to {url} failed after {attempt + 1} attempt(s): "
+                                            f"{type(exc).__name__}: {exc}") from exc
+            attempt += 1
+            self.retries += 1
+            await asyncio.sleep(wait)
+
+    async def _all(self, conversations, sampling, seeds, labels) -> list:
+        sem = asyncio.Semaphore(self.concurrency)
+        async with self._client() as client:
+            tasks = [self._one(client, sem, self._payload(c, sampling, s), lab)
+                     for c, s, lab in zip(conversations, seeds, labels)]
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
+                  labels: list[str] | None = None) -> list[list[Completion] | Exception]:
+        """Like :meth:`chat`, with a failed conversation's exception in place of its completions."""
+        if len(seeds) != len(conversations):
+            raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
+        labels = labels or [f"conversation {i}" for i in range(len(conversations))]
+        results = asyncio.run(self._all(conversations, sampling, seeds, labels))
+        for i, r in enumerate(results):
+            if isinstance(r, QuestionError):
+                r.index = i
+            elif isinstance(r, BaseException) and not isinstance(r, Exception):
+                raise r
+        return results
+
+    def chat(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
+             seeds: list[int]) -> list[list[Completion]]:
+        results = self.chat_each(conversations, sampling, seeds)
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return results  # type: ignore[return-value]
+
+    def describe(self) -> dict:
+        from slmmux.generate.provenance import library_versions
+
+        return {
+            "backend": "openai",
+            "base_url": self.base_url,
+            "model": self.model_name,
+            "revision": self.spec.revision,
+            "api_key_env": self.api_key_env,  # the variable's name only
+            "concurrency": self.concurrency,
+            "request_timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "retried_requests": self.retries,
+            "device": f"remote server at {self.base_url}",
+            "versions": library_versions(),
+        }
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,168 @@
+"""Replay: import completions made elsewhere into the raw samples table.
+
+Published generations (JSONL or Parquet) can then be graded and audited without a GPU. A replay file
+has one row per completion with at least ``question_id`` and ``text``; optional columns:
+
+- ``sample``: the index 0..k-1 within the question (default: order of appearance);
+- ``split`` and ``decoding`` (``sampled``/``greedy``): needed only to tell blocks apart when the file
+  holds more than one block of the same split (e.g. ``test:3:0.3`` and ``test:1:0``);
+- ``prompt_tokens``, ``completion_tokens``, ``finish_reason``, ``mean_logprob``.
+
+Absent token counts are recorded as 0 and flagged in the provenance (``token_counts_present``);
+an absent finish reason is recorded as ``"unknown"``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from slmmux.generate.runner import SampleBlock, benchmark_of, block_questions, check_blocks
+from slmmux.samples import RAW_SCHEMA, validate
+
+REQUIRED = ("question_id", "text")
+OPTIONAL_INT = ("sample", "prompt_tokens", "completion_tokens")
+
+
+class ReplayError(ValueError):
+    """A replay file cannot provide the requested samples."""
+
+
+def read_replay_file(path: str | Path) -> pl.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise ReplayError(f"replay file not found: {path}")
+    try:
+        if path.suffix == ".parquet":
+            df = pl.read_parquet(path)
+        elif path.suffix in (".jsonl", ".ndjson") or path.name.endswith((".jsonl.gz",)):
+            rows = []
+            import gzip
+
+            opener = gzip.open if path.suffix == ".gz" else open
+            with opener(path, "rt", encoding="utf-8") as fh:
+                for lineno, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            rows.append(json.loads(line))
+                        except ValueError as exc:
+                            raise ReplayError(f"{path}:{lineno}: not valid JSON ({exc})") from None
+            df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+        else:
+            raise ReplayError(f"replay file {path} must be .jsonl, .jsonl.gz or .parquet")
+    except ReplayError:
+        raise
+    except Exception as exc:
+        raise ReplayError(f"cannot read replay file {path}: {exc}") from exc
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ReplayError(f"replay file {path} lacks column(s) {missing} (has {df.columns})")
+    casts = [pl.col("question_id").cast(pl.String), pl.col("text").cast(pl.String)]
+    for c in OPTIONAL_INT:
+        if c in df.columns:
+            casts.append(pl.col(c).cast(pl.Int64))
+    if "mean_logprob" in df.columns:
+        casts.append(pl.col("mean_logprob").cast(pl.Float64))
+    for c in ("split", "decoding", "finish_reason"):
+        if c in df.columns:
+            casts.append(pl.col(c).cast(pl.String))
+    return df.with_columns(casts)
+
+
+def replay_samples(questions: pl.DataFrame, replay: pl.DataFrame | str | Path, *, model_key: str, seed: int,
+                   blocks: list[SampleBlock], source: str = "replay file") -> tuple[pl.DataFrame, dict]:
+    """Build the raw samples table from replayed completions; return it with replay provenance."""
+    check_blocks(blocks)
+    if not isinstance(replay, pl.DataFrame):
+        source = str(replay)
+        replay = read_replay_file(replay)
+    benchmark = benchmark_of(questions)
+    df = replay.with_row_index("_order")
+    if "sample" not in df.columns:
+        df = df.with_columns(sample=pl.col("_order").rank("ordinal").over("question_id").cast(pl.Int64) - 1)
+    has_tokens = "prompt_tokens" in df.columns and "completion_tokens" in df.columns
+    frames, used = [], 0
+    for b in blocks:
+        qs = block_questions(questions, b)
+        sel = df
+        if "split" in sel.columns:
+            sel = sel.filter(pl.col("split").is_null() | (pl.col("split") == b.split))
+        if "decoding" in sel.columns:
+            sel = sel.filter(pl.col("decoding").is_null() | (pl.col("decoding") == b.decoding))
+        elif sum(1 for o in blocks if o.split == b.split) > 1:
+            raise ReplayError(f"{source}: several blocks for split {b.split!r}; the replay file needs a "
+                              f"'decoding' column (sampled/greedy) to tell them apart")
+        sel = sel.filter(pl.col("question_id").is_in(qs["question_id"].implode()) & (pl.col("sample") < b.k)
+                         & (pl.col("sample") >= 0))
+        dup = sel.select("question_id", "sample").is_duplicated()
+        if dup.any():
+            bad = sel.filter(dup)["question_id"].unique().head(5).to_list()
+            raise ReplayError(f"{source}: repeated (question_id, sample) rows for {bad}")
+        counts = dict(sel.group_by("question_id").len().iter_rows())
+        missing = [q for q in qs["question_id"].to_list() if counts.get(q, 0) < b.k]
+        if missing:
+            raise ReplayError(f"{source}: {len(missing)} of {qs.height} {b.split} question(s) lack {b.k} "
+                              f"sample(s) for {b.decoding} decoding, e.g. {', '.join(missing[:5])}")
+        used += sel.height
+        frames.append(sel.select(
+            pl.lit(benchmark).alias("benchmark"), pl.lit(b.split).alias("split"), "question_id",
+            pl.lit(model_key).alias("model"), pl.lit(seed, dtype=pl.Int64).alias("seed"),
+            pl.lit(b.decoding).alias("decoding"), pl.col("sample").cast(pl.Int64), "text",
+            (pl.col("prompt_tokens").fill_null(0) if "prompt_tokens" in sel.columns else pl.lit(0, dtype=pl.Int64)).alias("prompt_tokens"),
+            (pl.col("completion_tokens").fill_null(0) if "completion_tokens" in sel.columns else pl.lit(0, dtype=pl.Int64)).alias("completion_tokens"),
+            (pl.col("finish_reason").fill_null("unknown") if "finish_reason" in sel.columns else pl.lit("unknown")).alias("finish_reason"),
+            (pl.col("mean_logprob") if "mean_logprob" in sel.columns else pl.lit(None, dtype=pl.Float64)).alias("mean_logprob"),
+        ).cast(RAW_SCHEMA))
+    table = validate(pl.concat(frames), source=f"samples replayed from {source}")
+    info = {"replay_file": source, "replay_rows": replay.height, "replay_rows_used": used,
+            "token_counts_present": has_tokens}
+    return table, info
+
+
+def run_replay(questions: pl.DataFrame, replay_file: str | Path, *, model_key: str, model: str,
+               revision: str | None, seed: int, blocks: list[SampleBlock], out: str | Path,
+               provenance: str | Path, questions_path: str | Path | None = None,
+               top_p: float | None = None, max_tokens: int | None = None) -> pl.DataFrame:
+    """Replay ``replay_file`` into the raw samples table at ``out`` with its provenance sidecar."""
+    from datetime import datetime, timezone
+
+    from slmmux import prompts
+    from slmmux.generate.provenance import command_line, file_sha256, library_versions, model_identity, write_json_atomic
+    from slmmux.samples import write_samples
+
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    table, info = replay_samples(questions, replay_file, model_key=model_key, seed=seed, blocks=blocks)
+    benchmark = benchmark_of(questions)
+    info["replay_sha256"] = file_sha256(replay_file)
+    sidecar = {
+        "status": "complete",
+        "benchmark": benchmark,
+        "model_key": model_key,
+        "model": model_identity(model, revision),
+        "backend": "replay",
+        "backend_details": {"backend": "replay", **info},
+        "versions": library_versions(),
+        "device": "none (replayed completions)",
+        "seed": seed,
+        "seed_derivation": "not applicable: completions replayed from a file",
+        "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": top_p, "max_tokens": max_tokens,
+                      "decoding": b.decoding, "n_questions": questions.filter(pl.col("split") == b.split).height}
+                     for b in blocks],
+        "prompt": {"benchmark": benchmark, "template": prompts.template_name(benchmark),
+                   "template_text": prompts.template_text(benchmark), "template_sha256": prompts.template_hash(benchmark),
+                   "note": "the template this project would use; the replayed completions may come from another prompt"},
+        "questions": {"path": str(questions_path) if questions_path else None,
+                      "sha256": file_sha256(questions_path) if questions_path else None, "n_questions": questions.height},
+        "output": {"path": str(out), "rows": table.height},
+        "started_at": started,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum())},
+        "throughput": None,
+        "failures": [],
+        "command": command_line(),
+    }
+    write_samples(table, out)
+    write_json_atomic(sidecar, provenance)
+    return table
