@@ -90,3 +90,11 @@ def test_make_figures_cli(rendered, tmp_path):
     assert (tmp_path / "math_subject_radar.png").exists() and "samples_scaling_math: skipped" in res.stderr
     listed = subprocess.run([sys.executable, script, "--list", "math", "--config", a["config"]], capture_output=True, text=True)
     assert listed.stdout.split() == figures.expected_figures(["math"], ["main"])
+
+
+def test_every_table_and_figure_has_a_report_caption():
+    report = ROOT / "workflow" / "report"
+    stems = set(tables.TABLES) | set(figures.FIGURE_KINDS) | {"math_subject_radar", "theory_majority"}
+    for s in stems:
+        text = (report / f"{s}.rst").read_text().strip()
+        assert len(text) > 80 and "\n\n" not in text, s

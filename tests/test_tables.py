@@ -226,3 +226,10 @@ def test_make_tables_cli(built, tmp_path):
     bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_tables.py"), "--decisions", str(tmp_path / "nope.parquet"),
                           "--outdir", str(tmp_path / "u")], capture_output=True, text=True)
     assert bad.returncode != 0 and "nope.parquet" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_committed_fixture_matches_builder(built):
+    for p in sorted(built.rglob("*.parquet")):
+        committed = FIXTURE / p.relative_to(built)
+        assert committed.exists(), committed
+        assert pl.read_parquet(committed).equals(pl.read_parquet(p)), committed
