@@ -415,3 +415,12 @@ def test_cli_help_and_clear_errors(tmp_path):
     r = subprocess.run(base, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and r.stderr.strip() == "discuss.py: error: model keys not in the model sheet: b (known: a)"
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_real_answer_tools_vote_equivalent_answers_together():
+    # the default tools (slmmux.answers): "1,234" and "1234.00" are one GSM8K answer, so they outvote 99
+    texts = {"m0": "so\n#### 99", "m1": "so\n#### 1,234", "m2": "the answer is 1234.00\n#### 1234.00"}
+    q = [{"question_id": "g1", "question": "How many?", "gold": "1234", "benchmark": "gsm8k"}]
+    dec, tr = discuss("debate", q, "gsm8k", "g", MODELS, Pool(lambda m, c, s: texts[m]), 0, SAMPLING, rounds=1)
+    row = dec.row(0, named=True)
+    assert (row["answer"], row["correct"], row["confidence"]) == ("1234", True, pytest.approx(2 / 3))
