@@ -479,8 +479,14 @@ def _paper_schema(prefix: str) -> dict:
             f"{prefix}_stderr": pl.Float64, f"{prefix}_difference": pl.Float64}
 
 
-def best_single_model(inp: Inputs, benchmark: str, models: list[str] | None) -> str | None:
-    """The group's model with the highest validation accuracy (ties: the smallest key)."""
+def best_single_model(inp: Inputs, benchmark: str, models: list[str] | None, group: str | None = None) -> str | None:
+    """The group's single best model: the ``selected_model`` of its ``single_best`` decisions when they
+    record one, else the model with the highest validation accuracy (ties: the smallest key)."""
+    if group is not None and "selected_model" in inp.decisions.columns:
+        sel = inp.decisions.filter((pl.col("benchmark") == benchmark) & (pl.col("group") == group)
+                                   & (pl.col("method") == "single_best"))["selected_model"].drop_nulls().unique().sort()
+        if sel.len():
+            return sel[0]
     if not models or inp.validation is None:
         return None
     v = inp.validation.filter((pl.col("benchmark") == benchmark) & pl.col("model").is_in(models))
@@ -502,7 +508,7 @@ def searched_groups(inp: Inputs) -> Table:
         mux = estimate_runs(part.filter(pl.col("method") == "slm_mux"))
         ests += [single, mux]
         models = inp.group_models(b, g)
-        best = best_single_model(inp, b, models)
+        best = best_single_model(inp, b, models, g)
         gain = 100 * (mux.mean - single.mean) if (mux and single) else None
         hub = inp.hub_set(models)
         rs = paper.lookup("Table 2", b, "single_best", hub)
@@ -524,8 +530,8 @@ def searched_groups(inp: Inputs) -> Table:
                         "paper_gain": pgain})
     notes = [_error_note(ests),
              "Searched groups are named s<K>r<R>: the R-th best subset of K models by the search objective "
-             "(results/search); Best single is the group's Single-Best baseline (the model with the highest "
-             "validation accuracy, in parentheses); Gain = SLM-MUX − Best single, in points.",
+             "(results/search); Best single is the group's Single-Best baseline (its model in parentheses: as "
+             "its decisions record it, else the highest validation accuracy); Gain = SLM-MUX − Best single, in points.",
              "Paper columns (docs/paper.md Table 2) appear where benchmark and the group's hub model ids match.",
              _inputs_note(inp, ["decisions", "search", "validation", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "models": pl.String, "best_single_model": pl.String,
@@ -695,7 +701,7 @@ def model_accuracy(inp: Inputs) -> Table:
                  _frame(records, schema))
 
 
-def _tokens_for(inp: Inputs, b: str, method: str, models: list[str] | None, seeds: list[int], qids: list[str]) -> tuple[float | None, str]:
+def _tokens_for(inp: Inputs, b: str, g: str, method: str, models: list[str] | None, seeds: list[int], qids: list[str]) -> tuple[float | None, str]:
     if inp.samples is None or not models:
         return None, "no samples"
     s = inp.samples.filter((pl.col("benchmark") == b) & (pl.col("split") == "test") & pl.col("seed").is_in(seeds)
@@ -703,7 +709,7 @@ def _tokens_for(inp: Inputs, b: str, method: str, models: list[str] | None, seed
     if method in ("slm_mux", "agent_forest", "oracle"):
         part, src = s.filter(pl.col("model").is_in(models) & (pl.col("decoding") == "sampled")), "sampled, all models"
     else:
-        best = best_single_model(inp, b, models)
+        best = best_single_model(inp, b, models, g)
         if best is None:
             return None, "no validation accuracy"
         if method == "single_best_sc":
@@ -733,7 +739,7 @@ def token_usage(inp: Inputs) -> Table:
         else:
             seeds = sorted(part["seed"].unique().to_list())
             qids = sorted(part["question_id"].unique().to_list())
-            tok, src = _tokens_for(inp, b, m, inp.group_models(b, g), seeds, qids)
+            tok, src = _tokens_for(inp, b, g, m, inp.group_models(b, g), seeds, qids)
         rows.append([BENCHMARK_NAMES.get(b, b), g, METHOD_NAMES.get(m, m), DASH if tok is None else _num(tok), src])
         records.append({"benchmark": b, "group": g, "method": m, "completion_tokens_per_question": tok, "source": src})
     notes = ["Mean over (seed, test question) of the completion tokens a method spends on a question: SLM-MUX, "

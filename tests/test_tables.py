@@ -233,3 +233,12 @@ def test_committed_fixture_matches_builder(built):
         committed = FIXTURE / p.relative_to(built)
         assert committed.exists(), committed
         assert pl.read_parquet(committed).equals(pl.read_parquet(p)), committed
+
+
+def test_best_single_prefers_recorded_decision():
+    dec = pl.DataFrame({"benchmark": ["math"], "group": ["g"], "seed": [0], "question_id": ["q"], "method": ["single_best"],
+                        "correct": [True], "selected_model": ["a"]})
+    val = pl.DataFrame({"benchmark": ["math", "math"], "model": ["a", "c"], "validation_accuracy": [0.1, 0.9]})
+    inp = tables.Inputs(decisions=dec, validation=val)
+    assert tables.best_single_model(inp, "math", ["a", "c"], "g") == "a"
+    assert tables.best_single_model(inp, "math", ["a", "c"]) == "c"
