@@ -1,0 +1,53 @@
+"""The symbolic side of MATH equivalence, run only inside worker processes of :mod:`.pool`.
+
+Importing this module imports math-verify and sympy (about a second), once per worker process. Nothing here is time-bounded by itself:
+math-verify's own signal-based timeouts are switched off (``parsing_timeout=None``,
+``timeout_seconds=None``) because the pool kills a worker that runs past its deadline.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+_CONFIGS = (LatexExtractionConfig(), ExprExtractionConfig())
+
+
+@lru_cache(maxsize=4096)
+def parse_answer(answer: str) -> list:
+    """math-verify's parse of an already extracted answer.
+
+    Bare LaTeX such as ``\\dfrac{9}{7}`` is misparsed unless it is delimited, so the answer is wrapped
+    in ``$...$`` first; when that finds nothing the bare string is parsed as a plain expression.
+    """
+    parsed = parse(f"${answer}$", extraction_config=_CONFIGS, parsing_timeout=None)
+    if not parsed:
+        parsed = parse(answer, extraction_config=_CONFIGS, parsing_timeout=None)
+    return parsed
+
+
+def equivalent(answer: str, gold: str) -> bool:
+    """math-verify's verdict on an extracted answer against a gold answer (False if unparseable)."""
+    g = parse_answer(gold)
+    a = parse_answer(answer)
+    if not g or not a:
+        return False
+    return bool(verify(g, a, timeout_seconds=None))
+
+
+def canonical(answer: str) -> str | None:
+    """A canonical printed sympy form of the answer (sympy's automatic simplification only), or None."""
+    parsed = parse_answer(answer)
+    if not parsed:
+        return None
+    expr = parsed[0]
+    if isinstance(expr, str):
+        return None
+    if isinstance(expr, (sympy.Basic, sympy.MatrixBase)):
+        return sympy.srepr(expr)
+    return None
+
+
+TASKS = {"equivalent": equivalent, "canonical": canonical}

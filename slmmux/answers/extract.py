@@ -1,0 +1,352 @@
+"""Answer extraction: small composable steps per benchmark, in a ``strict`` and a ``flexible`` mode.
+
+Each extractor is a chain of *filters* (in the spirit of lm-evaluation-harness filters): a filter
+takes the completion text and returns a candidate answer or ``None``; the chain returns the first
+candidate. ``strict`` chains contain only the prompt's own answer format; ``flexible`` chains start
+with the strict filters, then fall back to robust patterns.
+
+All filters run in time linear in the text (no nested quantifiers over the whole text), so a 1 MB
+completion is handled in milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+Filter = Callable[[str], "str | None"]
+
+MODES = ("strict", "flexible")
+
+# --------------------------------------------------------------------------------------------------
+# \boxed{...}
+
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+
+
+_BRACE = re.compile(r"\\[{}]|[{}]")
+
+
+def _match_braces(text: str, start: int = 0) -> dict[int, int]:
+    """Position of each ``{`` at or after ``start`` -> position of its matching ``}`` (one linear pass)."""
+    stack: list[int] = []
+    match: dict[int, int] = {}
+    for m in _BRACE.finditer(text, start):
+        c = m.group()
+        if c == "{":
+            stack.append(m.start())
+        elif c == "}" and stack:
+            match[stack.pop()] = m.start()
+    return match
+
+
+def _balanced_group(text: str, start: int, matches: dict[int, int] | None = None) -> tuple[str, int] | None:
+    """The content of the brace group opening at ``text[start] == '{'`` and the index after it."""
+    if matches is None:
+        depth = 0
+        for m in _BRACE.finditer(text, start):
+            c = m.group()
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start + 1 : m.start()], m.start() + 1
+        return None
+    end = matches.get(start)
+    return (text[start + 1 : end], end + 1) if end is not None else None
+
+
+def _box_content(text: str, pos: int, command: str, matches: dict[int, int] | None = None) -> str | None:
+    """The argument of the box command found at ``pos``, or None if it is malformed or truncated."""
+    i = pos + len(command)
+    if i < len(text) and (text[i].isalpha()):
+        return None  # \boxedfoo is another command
+    j = i
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    if j < len(text) and text[j] == "{":
+        group = _balanced_group(text, j, matches)
+        return group[0] if group else None
+    if command == "\\boxed" and j > i:
+        # "\boxed 5" (argument without braces): up to whitespace or the closing $ / punctuation
+        m = re.match(r"[^\s$]+", text[j:])
+        if m:
+            return m.group(0).rstrip(".,;")
+    return None
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last well-formed ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed x`` in ``text``.
+
+    Nested braces are matched; a truncated last box (unbalanced braces) is skipped in favour of the
+    previous complete one. Returns None when there is none or the content is empty.
+    """
+    if not text:
+        return None
+    end = len(text)
+    matches = None  # built on the first malformed box, so each later box costs O(1)
+    while True:
+        best = -1
+        best_cmd = ""
+        for cmd in _BOX_COMMANDS:
+            p = text.rfind(cmd, 0, end)
+            if p > best:
+                best, best_cmd = p, cmd
+        if best < 0:
+            return None
+        content = _box_content(text, best, best_cmd, matches)
+        if content is not None and content.strip():
+            return content.strip()
+        if matches is None:
+            matches = _match_braces(text)
+        end = best
+
+
+# --------------------------------------------------------------------------------------------------
+# Numbers (GSM8K, and the last-resort fallback for MATH)
+
+# A number: optional sign, optional $, digits with optional thousands separators, optional decimals,
+# or a plain fraction a/b. The sign must not follow a word character or a closing bracket (so the
+# "5" of "3-5" is not -5).
+_NUMBER = re.compile(
+    r"(?<![\w.)\]])(?P<sign>-\s?)?\$?\s?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?:\s?/\s?(?P<den>\d+(?:\.\d+)?))?"
+    r"(?![\d,]*\d)"
+)
+
+
+def _number_text(m: re.Match) -> str:
+    s = ("-" if m.group("sign") else "") + m.group("num").replace(",", "")
+    if m.group("den"):
+        s += "/" + m.group("den")
+    return s
+
+
+def first_number(text: str) -> str | None:
+    m = _NUMBER.search(text)
+    return _number_text(m) if m else None
+
+
+def last_number(text: str) -> str | None:
+    """The last number in ``text`` (thousands separators and ``$`` removed, sign kept)."""
+    last = None
+    for last in _NUMBER.finditer(text):
+        pass
+    return _number_text(last) if last else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Generic phrase filters
+
+_ANSWER_PHRASE = re.compile(
+    r"(?i:(?:the\s+)?final\s+answer\s*(?:is\s*:?|:)|(?:the\s+)?answer\s+is\s*:?|answer\s*:)"
+    r"\s*(?:\*\*)?\s*(?P<ans>[^\n]*)"
+)
+_TRAILING_JUNK = re.compile(r"(?i)(?:\.\s*i hope it is correct\.?|\*\*)\s*$")
+
+
+def _clean_phrase(s: str) -> str:
+    s = _TRAILING_JUNK.sub("", s.strip()).strip()
+    s = s.strip("*").strip()
+    if len(s) >= 2 and s[0] == "$" and s.count("$") >= 2:
+        s = s[1 : s.index("$", 1)]
+    elif s.startswith("\\(") and "\\)" in s:
+        s = s[2 : s.index("\\)")]
+    elif s.startswith("\\[") and "\\]" in s:
+        s = s[2 : s.index("\\]")]
+    s = s.strip().rstrip(".").strip()
+    return s
+
+
+def _last_phrase(text: str) -> str | None:
+    last = None
+    for last in _ANSWER_PHRASE.finditer(text):
+        pass
+    if last is None:
+        return None
+    inner = _last_phrase(last.group("ans"))  # "Final Answer: The final answer is $x$"
+    if inner is not None:
+        return inner
+    ans = _clean_phrase(last.group("ans"))
+    return ans or None
+
+
+def _bare(text: str, max_len: int = 80) -> str | None:
+    """The whole text when it is a single short line: a bare answer rather than a completion."""
+    s = text.strip()
+    if not s or len(s) > max_len or "\n" in s:
+        return None
+    return _clean_phrase(s) or None
+
+
+# --------------------------------------------------------------------------------------------------
+# MATH
+
+
+def math_boxed(text: str) -> str | None:
+    return last_boxed(text)
+
+
+def math_phrase(text: str) -> str | None:
+    """"The final answer is $X$" / "answer: X" (Minerva style), with ``\\boxed`` inside unwrapped."""
+    ans = _last_phrase(text)
+    if ans is None:
+        return None
+    inner = last_boxed(ans)
+    return inner if inner is not None else ans
+
+
+def math_bare(text: str) -> str | None:
+    return _bare(text)
+
+
+def math_last_number(text: str) -> str | None:
+    return last_number(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# GSM8K
+
+_HASHES = re.compile(r"####\s*(?P<ans>[^\n]*)")
+_GSM_PHRASE = re.compile(r"(?i:the\s+(?:final\s+)?answer\s+is)\s*:?\s*(?P<ans>[^\n]*)")
+
+
+def _last_match_number(pattern: re.Pattern, text: str) -> str | None:
+    last = None
+    for last in pattern.finditer(text):
+        pass
+    if last is None:
+        return None
+    return first_number(last.group("ans"))
+
+
+def gsm8k_hashes(text: str) -> str | None:
+    """The number after the last ``#### `` marker."""
+    return _last_match_number(_HASHES, text)
+
+
+def gsm8k_answer_is(text: str) -> str | None:
+    """The number after the last "The answer is"."""
+    return _last_match_number(_GSM_PHRASE, text)
+
+
+def gsm8k_answer_phrase(text: str) -> str | None:
+    """The first number after the last "answer:" / "final answer is" phrase."""
+    last = None
+    for last in _ANSWER_PHRASE.finditer(text):
+        pass
+    return first_number(last.group("ans")) if last else None
+
+
+def gsm8k_boxed(text: str) -> str | None:
+    box = last_boxed(text)
+    return last_number(box) if box is not None else None
+
+
+def gsm8k_last_number(text: str) -> str | None:
+    return last_number(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# GPQA
+
+_GPQA_MARKER = re.compile(r"##\s*(?i:answer)\s*:?\s*\(?\s*(?P<l>[A-Da-d])\s*\)?\s*##")
+_GPQA_PHRASE = re.compile(
+    r"(?i:answer\s*(?:is|:)|answer\s+is\s*:|correct\s+(?:option|choice)\s+is|choose|select)"
+    r"\s*(?:\*\*|\$)?\s*(?i:option\s+|choice\s+)?"
+    r"(?:\((?P<p>[A-D])\)|\\(?:boxed|text|textbf)\{\(?(?P<b>[A-D])\)?\}|(?P<l>[A-D])(?![\w'’]))"
+)
+_GPQA_PAREN = re.compile(r"(?<![\w(])\((?P<l>[A-D])\)(?![\w)])")
+_GPQA_LAST_LINE = re.compile(r"^[\s*#>]*(?:(?i:option|choice)\s+)?\(?(?P<l>[A-D])\)?[\s.:*]*$")
+
+
+def gpqa_marker(text: str) -> str | None:
+    """The letter of the last ``##Answer: X##`` marker (the prompt's format)."""
+    last = None
+    for last in _GPQA_MARKER.finditer(text):
+        pass
+    return last.group("l").upper() if last else None
+
+
+def gpqa_phrase(text: str) -> str | None:
+    """"answer is (C)", "Answer: C", "The correct option is B", ... (upper-case letter, not a word)."""
+    last = None
+    for last in _GPQA_PHRASE.finditer(text):
+        pass
+    if last is None:
+        return None
+    return last.group("p") or last.group("b") or last.group("l")
+
+
+def gpqa_boxed(text: str) -> str | None:
+    box = last_boxed(text)
+    if box is None:
+        return None
+    m = re.fullmatch(r"\s*(?:\\text(?:bf)?\{)?\(?([A-D])\)?\}?\s*", box)
+    return m.group(1) if m else None
+
+
+def gpqa_last_line(text: str) -> str | None:
+    """The last non-empty line when it is only a letter, e.g. ``C``, ``(C)``, ``**C.**``."""
+    for line in reversed(text.strip().splitlines()[-3:] if text.strip() else []):
+        if line.strip():
+            m = _GPQA_LAST_LINE.match(line)
+            return m.group("l") if m else None
+    return None
+
+
+def gpqa_parenthesised(text: str) -> str | None:
+    """The last parenthesised capital letter ``(A)``..``(D)`` standing alone."""
+    last = None
+    for last in _GPQA_PAREN.finditer(text):
+        pass
+    return last.group("l") if last else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Chains
+
+CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
+    "math": {
+        "strict": (math_boxed,),
+        "flexible": (math_boxed, math_phrase, math_bare, math_last_number),
+    },
+    "gsm8k": {
+        "strict": (gsm8k_hashes, gsm8k_answer_is),
+        "flexible": (gsm8k_hashes, gsm8k_answer_is, gsm8k_answer_phrase, gsm8k_boxed, gsm8k_last_number),
+    },
+    "gpqa": {
+        "strict": (gpqa_marker,),
+        "flexible": (gpqa_marker, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised),
+    },
+}
+
+
+def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
+    for f in filters:
+        ans = f(text)
+        if ans is not None:
+            ans = ans.strip()
+            if ans:
+                return ans
+    return None
+
+
+def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> str | None:
+    """The final answer in a completion, or None when there is none.
+
+    ``benchmark`` is ``"math"``, ``"gsm8k"`` or ``"gpqa"``; ``mode`` is ``"strict"`` (only the prompt's
+    answer format: MATH ``\\boxed{}``; GSM8K ``#### N`` or "The answer is N"; GPQA ``##Answer: X##``)
+    or ``"flexible"`` (strict first, then fallbacks). GSM8K answers come back as plain numbers
+    (``"1234"``, ``"-3.5"``, ``"3/4"``), GPQA answers as one letter A-D, MATH answers as the raw
+    LaTeX of the answer (normalise it with :func:`slmmux.answers.normalize_math`).
+    """
+    if benchmark not in CHAINS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(CHAINS)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown extraction mode {mode!r}; expected one of {', '.join(MODES)}")
+    if not text:
+        return None
+    return run_chain(text, CHAINS[benchmark][mode])

@@ -1,0 +1,185 @@
+"""String normalisation of answers and exact numeric parsing (the cheap, in-process paths).
+
+:func:`normalize_math` rewrites a MATH answer to a canonical LaTeX-ish string, in the spirit of the
+MATH repository's ``is_equiv`` but without its known bugs (``5\\text{ and }7`` stays ``5and7``, it is
+never cut to ``5``):
+
+- removes ``$``, ``\\left``/``\\right``, ``\\displaystyle``, spacing commands (``\\,`` ``\\!`` ...) and
+  all whitespace; ``\\dfrac``/``\\tfrac`` become ``\\frac``; ``\\frac12`` becomes ``\\frac{1}{2}``,
+  ``\\sqrt2`` becomes ``\\sqrt{2}``; ``bmatrix`` becomes ``pmatrix``;
+- drops degrees (``^\\circ``, ``°``) and percent signs (``10\\%`` and ``10`` are the same answer, as in
+  MATH's grader: the question fixes the unit); drops trailing unit words (``5\\text{ cm}``), unwraps
+  other ``\\text{}``/``\\mbox{}``/``\\textbf{}``; ``{,}`` and thousands separators of a lone number go;
+- ``x = 3`` becomes ``3`` when the left side is a single variable (``x``, ``y_1``, ``\\theta``);
+- a lone multiple-choice letter ``(C)`` becomes ``C``; ``.5`` becomes ``0.5``; a trailing ``.`` goes.
+
+:func:`parse_number` reads plain numbers exactly (integers, decimals, ``a/b``, ``\\frac{a}{b}``,
+``-\\frac{a}{b}``) as :class:`fractions.Fraction`; :func:`number_key` prints one canonically.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|~")
+_UNIT_WORDS = (
+    "cm|centimeters?|mm|millimeters?|m|meters?|km|kilometers?|in|inch|inches|ft|foot|feet|yd|yards?|mi|miles?|"
+    "units?|square\\s*units?|sq\\s*units?|degrees?|radians?|dollars?|cents?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
+    "days?|weeks?|months?|years?|mph|kg|g|grams?|kilograms?|pounds?|lbs?|ounces?|oz|liters?|l|ml|gallons?|"
+    "points?|people|students?|ways?|percent|times|inches\\^2|feet\\^2|cm\\^2|m\\^2|sq\\s*ft|sq\\s*in"
+)
+_TRAILING_UNIT_TEXT = re.compile(
+    r"\\(?:text|mbox|textrm|mathrm)\{\s*(?:" + _UNIT_WORDS + r")\s*\}(?:\^\{?[23]\}?)?$", re.I
+)
+_TEXT_CMD = re.compile(r"\\(?:text|mbox|textrm|textbf|textit|mathrm|mathbf|mathit|operatorname)\{([^{}]*)\}")
+_FRAC_SHORT = re.compile(r"\\frac ?(\d)(\d)")
+_FRAC_HALF_SHORT = re.compile(r"\\frac ?(\d)\{")
+_FRAC_HALF_SHORT2 = re.compile(r"\\frac\{([^{}]*)\}(\d)")
+_SQRT_SHORT = re.compile(r"\\sqrt ?(\d+|[a-zA-Z])")
+_LHS_VARIABLE = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w]+\}?)?(?:\([a-z]\))?$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_TRAILING_UNIT_PLAIN = re.compile(r"(?<=\d)\s*(?:" + _UNIT_WORDS + r")\.?$", re.I)
+
+
+_UNICODE = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "·": "\\cdot ", "−": "-", "≤": "\\le ", "≥": "\\ge ",
+            "≠": "\\ne ", "√": "\\sqrt"}
+_UNICODE_SQRT = re.compile(r"√\s*(\d+(?:\.\d+)?|[a-zA-Z]|\([^()]*\))")
+BASE_NUMBER = re.compile(r"^-?[0-9A-Za-z]+_\{?\d+\}?$")
+
+
+def _unicode_to_latex(s: str) -> str:
+    """``25√2`` -> ``25\\sqrt{2}``, ``π`` -> ``\\pi`` (models print unicode math)."""
+    s = _UNICODE_SQRT.sub(lambda m: "\\sqrt{" + m.group(1).strip("()") + "}", s)
+    for k, v in _UNICODE.items():
+        s = s.replace(k, v)
+    return s
+
+
+def _unwrap_text(s: str) -> str:
+    prev = None
+    while prev != s:
+        prev = s
+        s = _TEXT_CMD.sub(r"\1", s)
+    return s
+
+
+def normalize_math(answer: str | None) -> str | None:
+    """The canonical string of a MATH answer (see the module docstring); None stays None."""
+    if answer is None:
+        return None
+    s = answer.strip()
+    if len(s) > 2 and s[0] == "$" and s[-1] == "$":
+        s = s.strip("$")
+    s = s.replace("\n", " ")
+    s = _unicode_to_latex(s)
+    s = s.replace("\\$", "").replace("$", "")
+    s = s.replace("\\displaystyle", "").replace("\\left", "").replace("\\right", "")
+    s = s.replace("\\bigl", "").replace("\\bigr", "").replace("\\Bigl", "").replace("\\Bigr", "")
+    s = _SPACING.sub(" ", s)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = s.replace("bmatrix", "pmatrix").replace("{array}", "{pmatrix}")
+    # degrees and percent
+    s = re.sub(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\circ", "", s)
+    s = s.replace("\\%", "").replace("%", "")
+    s = s.strip()
+    # units: trailing \text{ cm}, then unwrap the remaining text commands
+    prev = None
+    while prev != s:
+        prev = s
+        t = _TRAILING_UNIT_TEXT.sub("", s).strip()
+        if t:  # never remove the whole answer
+            s = t
+    s = _unwrap_text(s)
+    t = _TRAILING_UNIT_PLAIN.sub("", s).strip()
+    if t:
+        s = t
+    s = s.replace("{,}", "")
+    # remove whitespace, but keep one space where it separates a command from a letter (\pi r)
+    s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z0-9])", "\\1\x00", s)
+    s = re.sub(r"\s+", "", s).replace("\x00", " ")
+    s = s.rstrip(".")
+    # short forms
+    s = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s)
+    s = _FRAC_HALF_SHORT.sub(r"\\frac{\1}{", s)
+    s = _FRAC_HALF_SHORT2.sub(r"\\frac{\1}{\2}", s)
+    s = _SQRT_SHORT.sub(r"\\sqrt{\1}", s)
+    # x = 3 -> 3
+    if s.count("=") == 1:
+        lhs, rhs = s.split("=")
+        if rhs and _LHS_VARIABLE.match(lhs):
+            s = rhs
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    m = re.fullmatch(r"\(?([A-E])\)?", s)
+    if m:
+        s = m.group(1)
+    s = re.sub(r"(?<![\d}])\.(\d)", r"0.\1", s)
+    if s.startswith("+"):
+        s = s[1:]
+    return s
+
+
+_PLAIN_NUMBER = re.compile(r"^(-)?(\d+(?:\.\d*)?|\.\d+)(?:e([+-]?\d{1,3}))?$")
+_PLAIN_FRAC = re.compile(r"^(-)?(\d+)/(\d+)$")
+_LATEX_FRAC = re.compile(r"^(-)?\\frac\{(-?\d+)\}\{(-?\d+)\}$")
+
+
+def parse_number(s: str | None) -> Fraction | None:
+    """An exact rational for a plain number string (already normalised), else None."""
+    if not s or len(s) > 64:
+        return None
+    m = _PLAIN_NUMBER.match(s)
+    if m:
+        val = Fraction(m.group(2))
+        if m.group(3):
+            val *= Fraction(10) ** int(m.group(3))
+        return -val if m.group(1) else val
+    m = _PLAIN_FRAC.match(s) or _LATEX_FRAC.match(s)
+    if m:
+        den = int(m.group(3))
+        if den == 0:
+            return None
+        val = Fraction(int(m.group(2)), den)
+        return -val if m.group(1) else val
+    return None
+
+
+def number_key(x: Fraction) -> str:
+    """``3``, ``-0.25``, ``1/3``: a terminating decimal when there is one, else ``p/q``."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return f"{x.numerator}/{x.denominator}"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    whole = x.numerator // x.denominator
+    rest = x - whole
+    digits = ""
+    while rest:
+        rest *= 10
+        digit = rest.numerator // rest.denominator
+        digits += str(digit)
+        rest -= digit
+    return f"{sign}{whole}.{digits}"
+
+
+def normalize_gsm8k(answer: str | None) -> str | None:
+    """A GSM8K answer (or gold) as a canonical number string, or the stripped text if it is not one."""
+    if answer is None:
+        return None
+    s = answer.strip().replace(",", "").replace("$", "").replace(" ", "")
+    s = s.rstrip(".")
+    x = parse_number(s)
+    return number_key(x) if x is not None else s
+
+
+def normalize_gpqa(answer: str | None) -> str | None:
+    if answer is None:
+        return None
+    m = re.fullmatch(r"\s*\(?\s*([A-Da-d])\s*\)?\.?\s*", answer)
+    return m.group(1).upper() if m else answer.strip()
