@@ -21,14 +21,18 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# Rules call `python scripts/...`: the venv goes first on PATH so they find its interpreter.
+SNAKEMAKE := PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/snakemake --profile workflow/profiles/default
+
 run: setup
-	$(VENV)/bin/snakemake --profile workflow/profiles/default --cores $(CORES)
+	$(SNAKEMAKE) --cores $(CORES)
+	$(SNAKEMAKE) --report results/report.html
 
 test: setup
-	$(VENV)/bin/python -m pytest tests
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/python -m pytest tests
 
 lint: setup
-	$(VENV)/bin/snakemake --lint
+	$(SNAKEMAKE) --lint
 
 clean-results:
 	rm -rf results .snakemake

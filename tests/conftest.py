@@ -24,9 +24,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: bool = True, timeout: float = 3600) -> subprocess.CompletedProcess:
     """Run the project's workflow in ``workdir`` (results and models land there, not in the repo)."""
-    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(configfile or REPO / "config" / "config.yaml"),
-           "--cores", "2", "--resources", "gpu=0", *args]
+    # targets first: --resources and --configfile take several values and would swallow them
+    cmd = [str(BIN / "snakemake"), *args, "--snakefile", str(REPO / "workflow" / "Snakefile"),
+           "--directory", str(workdir), "--cores", "2", "--resources", "gpu=0",
+           "--configfile", str(configfile or REPO / "config" / "config.yaml")]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")

@@ -11,6 +11,8 @@ min_version("9.0")
 # The schemas carry a description and a default for every key.
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
+from slmmux.figures import expected_figures
+from slmmux.tables import expected_tables
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
 
 try:
@@ -30,6 +32,7 @@ SCHEMAS = str(Path(workflow.basedir) / "schemas")
 REFERENCE = config["report"]["reference_model"]
 TINY = sorted(k for k, m in config["models"].items() if m["tiny"] is not None)
 MODEL_SHEET = f"{R}/model_sheet.json"
+RESOLVED_CONFIG = f"{R}/config.resolved.json"
 
 
 wildcard_constraints:
@@ -160,16 +163,36 @@ def selection_k_arg():
     return f"--k {k}" if k is not None else ""
 
 
-def analysis_targets():
-    """Every per-benchmark analysis output: decisions, search, sweeps, discussion baselines."""
-    targets = []
-    for b in BENCHMARKS:
-        targets.append(f"{R}/validation/{b}.parquet")
-        targets += [f"{R}/selection/{b}/{g}.parquet" for g in all_groups()]
-        targets.append(f"{R}/search/{b}.parquet")
-        targets += [f"{R}/scaling/{b}/samples_{g}.parquet" for g in scaling_groups()]
-        targets.append(f"{R}/scaling/{b}/models.parquet")
-        for g in discussion_groups():
-            targets += expand(f"{R}/discussion/{b}/{g}/{{method}}/seed{{seed}}.parquet",
-                              method=config["discussion"]["methods"], seed=SEEDS)
-    return targets
+# Tables, figures and the HTML report
+
+
+def analysis_inputs():
+    """Every input of the tables and figures, by kind."""
+    inputs = {
+        "decisions": [f"{R}/selection/{b}/{g}.parquet" for b in BENCHMARKS for g in all_groups()],
+        "discussion": [f"{R}/discussion/{b}/{g}/{m}/seed{s}.parquet" for b in BENCHMARKS for g in discussion_groups()
+                       for m in config["discussion"]["methods"] for s in SEEDS],
+        "search": [f"{R}/search/{b}.parquet" for b in BENCHMARKS],
+        "scaling_samples": [f"{R}/scaling/{b}/samples_{g}.parquet" for b in BENCHMARKS for g in scaling_groups()],
+        "scaling_models": [f"{R}/scaling/{b}/models.parquet" for b in BENCHMARKS],
+        "samples": [p for b in BENCHMARKS for p in graded(b, MODELS)],
+        "validation": [f"{R}/validation/{b}.parquet" for b in BENCHMARKS],
+        "questions": [f"{R}/questions/{b}.parquet" for b in BENCHMARKS],
+        "config": RESOLVED_CONFIG,
+    }
+    return inputs
+
+
+def report_item(path, kind):
+    """Wrap a table (its CSV) or a figure (its PNG) for the HTML report, with its caption beside it."""
+    name = Path(path).name
+    stem = name.rsplit(".", 1)[0]
+    caption_stem = next((c for c in CAPTIONS if stem == c or stem.startswith(f"{c}_")), None)
+    if caption_stem is None or not (name.endswith(".csv") or name.endswith(".png")):
+        return path
+    return report(path, caption=f"../report/{caption_stem}.rst", category=kind, labels={"file": stem})
+
+
+CAPTIONS = sorted(p.stem for p in (Path(workflow.basedir) / "report").glob("*.rst"))
+TABLES = [f"{R}/tables/{name}" for name in expected_tables()]
+FIGURES = [f"{R}/figures/{name}" for name in expected_figures(BENCHMARKS, all_groups())]
