@@ -110,6 +110,9 @@ def run(args) -> int:
                    top_p=args.top_p, max_tokens=args.max_tokens)
         return 0
 
+    from datetime import datetime, timezone
+
+    job_started = datetime.now(timezone.utc).isoformat(timespec="seconds")  # before the engine starts
     options: dict = {}
     gmu = args.gpu_memory_utilization
     if args.backend == "vllm":
@@ -132,7 +135,7 @@ def run(args) -> int:
         run_generation(questions, backend, model_key=args.model_key, model=args.model, revision=args.revision,
                        seed=args.seed, blocks=blocks, out=args.out, provenance=args.provenance, top_p=args.top_p,
                        max_tokens=args.max_tokens, chunk_size=args.chunk_size, questions_path=qpath,
-                       backend_name=args.backend)
+                       backend_name=args.backend, extra={"job_started_at": job_started})
     finally:
         backend.close()
     return 0

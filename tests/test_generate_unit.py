@@ -301,3 +301,22 @@ def test_cli_missing_questions_and_replay_file(tmp_path, questions):
     r = _cli("--questions", str(questions), "--out", "o", "--provenance", "p", "--model-key", "a/b", "--model", "x",
              "--backend", "replay", "--seed", "0", "--samples", "test:1:0")
     assert r.returncode != 0 and "filesystem-safe" in r.stderr
+
+
+def test_model_identity(tmp_path):
+    from slmmux.generate.provenance import model_identity, weights_sha256
+
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "model-00001.safetensors").write_bytes(b"abc")
+    (d / "config.json").write_text("{}")
+    ident = model_identity(str(d))
+    assert ident["kind"] == "local" and ident["weights_sha256"] == weights_sha256(d)
+    (d / "model-00001.safetensors").write_bytes(b"abd")
+    assert model_identity(str(d))["weights_sha256"] != ident["weights_sha256"]
+    snap = tmp_path / "hub" / "models--org--name" / "snapshots" / ("a" * 40)
+    snap.mkdir(parents=True)
+    assert model_identity(str(snap))["commit"] == "a" * 40
+    assert model_identity("org/name", "b" * 40)["commit"] == "b" * 40
+    hub = model_identity("org/not-cached-model", "main")
+    assert hub["kind"] == "hub" and hub["revision"] == "main"
