@@ -22,14 +22,9 @@ See docs/discussion.md.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-# Run as `python scripts/discuss.py`, Python puts scripts/ first on sys.path, where scripts/select.py
-# would shadow the standard library's `select` (used by subprocess, hence by vLLM): drop that entry.
-if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,18 +8,11 @@ with a note on stderr.
 
 from __future__ import annotations
 
-import os
+import argparse
+import logging
 import sys
 
-# scripts/ holds select.py etc., which would shadow the standard library: import from the package only.
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-
-import logging  # noqa: E402
-
-from slmmux import figures, tables  # noqa: E402
+from slmmux import figures, tables
 
 
 def parser() -> argparse.ArgumentParser:

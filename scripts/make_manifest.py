@@ -6,16 +6,11 @@ seeds, sampling, prompt hash), the config files with their content, package vers
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
-# scripts/ holds select.py etc., which would shadow the standard library: import from the package only.
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-
-from slmmux import manifest  # noqa: E402
+from slmmux import manifest
 
 
 def parser() -> argparse.ArgumentParser:

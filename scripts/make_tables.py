@@ -7,16 +7,10 @@ whose inputs are absent says so). Same inputs give byte-identical files.
 
 from __future__ import annotations
 
-import os
+import argparse
 import sys
 
-# scripts/ holds select.py etc., which would shadow the standard library: import from the package only.
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-
-from slmmux import tables  # noqa: E402
+from slmmux import tables
 
 
 def parser() -> argparse.ArgumentParser:
