@@ -38,10 +38,12 @@ Voting keys (:func:`answer_key`, :func:`group_equivalent`)
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
+from fractions import Fraction
 
-from slmmux.answers.extract import extract_answer, last_boxed, last_number
+from slmmux.answers.extract import extract_answer, gold_answer, last_boxed, last_number
 from slmmux.answers.normalize import (
     BASE_NUMBER,
     normalize_gpqa,
@@ -127,13 +129,32 @@ def _cheap_verdict(answer: str, gold: str, benchmark: str) -> bool | None:
         return True
     na, ng = parse_number(a), parse_number(g)
     if na is not None and ng is not None:
-        return na == ng
+        return na == ng or _long_decimal_of(a, ng) or _long_decimal_of(g, na)
     if BASE_NUMBER.match(a) or BASE_NUMBER.match(g):
         # a number written in another base (1011_2): exact digits, which sympy would misread
         return a.replace("{", "").replace("}", "") == g.replace("{", "").replace("}", "")
     if len(a) > MAX_SYMBOLIC_CHARS or len(g) > MAX_SYMBOLIC_CHARS:
         return False
     return None
+
+
+LONG_DECIMAL_DIGITS = 6
+
+
+def _long_decimal_of(decimal: str, x) -> bool:
+    """Whether ``decimal`` (a plain decimal with at least :data:`LONG_DECIMAL_DIGITS` digits after the
+    point) is ``x`` rounded or truncated to its own digits, for an ``x`` with no finite decimal
+    expansion: ``0.0833333333`` is 1/12, ``0.3333`` and ``0.3`` are not 1/3."""
+    m = re.fullmatch(r"-?\d*\.(\d+)", decimal)
+    if not m or len(m.group(1)) < LONG_DECIMAL_DIGITS:
+        return False
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d == 1:
+        return False  # x terminates: only the exact decimal is x
+    return abs(parse_number(decimal) - x) < Fraction(1, 10 ** len(m.group(1)))
 
 
 def equivalent_many(
@@ -150,6 +171,8 @@ def equivalent_many(
         if answer is None or gold is None:
             out[i] = False
             continue
+        if benchmark == "math":
+            gold = gold_answer(gold)  # a gold given as a worked solution: its boxed / stated answer
         key = (answer, gold, benchmark)
         if cache:
             hit = _VERDICTS.get(key, _MISSING)

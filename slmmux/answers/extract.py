@@ -150,7 +150,9 @@ _TRAILING_JUNK = re.compile(r"(?i)(?:\.\s*i hope it is correct\.?|\*\*)\s*$")
 def _clean_phrase(s: str) -> str:
     s = _TRAILING_JUNK.sub("", s.strip()).strip()
     s = s.strip("*").strip()
-    if len(s) >= 2 and s[0] == "$" and s.count("$") >= 2:
+    if s.startswith("$$") and s.count("$$") >= 2:
+        s = s[2 : s.index("$$", 2)]
+    elif len(s) >= 2 and s[0] == "$" and s.count("$") >= 2:
         s = s[1 : s.index("$", 1)]
     elif s.startswith("\\(") and "\\)" in s:
         s = s[2 : s.index("\\)")]
@@ -178,6 +180,9 @@ def _bare(text: str, max_len: int = 80) -> str | None:
     s = text.strip()
     if not s or len(s) > max_len or "\n" in s:
         return None
+    spans = _MATH_SPAN.findall(s)
+    if spans and not (len(spans) == 1 and _MATH_SPAN.fullmatch(s)):
+        return None  # prose around math ("Answer $ 9 $"): the math span is the answer, see math_last_span
     return _clean_phrase(s) or None
 
 
@@ -185,8 +190,60 @@ def _bare(text: str, max_len: int = 80) -> str | None:
 # MATH
 
 
+# Math spans: display ($$...$$, \[...\]) may run over lines, inline ($...$, \(...\)) may not (as in
+# math-verify). An escaped dollar \$ is not a delimiter.
+_MATH_SPAN = re.compile(
+    r"\$\$(?P<dd>.+?)\$\$|\\\[(?P<db>.+?)\\\]|(?<!\\)\$(?P<d>(?:\\\$|[^$\n])+?)(?<!\\)\$|\\\((?P<p>[^\n]+?)\\\)",
+    re.S,
+)
+# What may stand between two boxes that together give one answer: "\boxed{1}, \boxed{2} and \boxed{3}",
+# "$\boxed{a}$ \quad \text{and} \quad $\boxed{b}$" (whitespace, commas, "and"/"or", spacing, delimiters).
+_BOX_SEPARATOR = re.compile(
+    r"(?:\s|[,;$]|\\[,;:! ]|\\q?quad|\\[()\[\]]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*"
+)
+
+
+def math_last_span(text: str) -> str | None:
+    """The content of the last math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``) with an answer.
+
+    For predictions without a box or answer phrase ("Answer $ 9 $", "We find that $x \\lt 3$."); a
+    span holding only a trailing period or nothing is skipped.
+    """
+    last = None
+    for m in _MATH_SPAN.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
+        if content:
+            last = content
+    return last
+
+
 def math_boxed(text: str) -> str | None:
-    return last_boxed(text)
+    """The last box; several boxes separated only by commas/"and"/spacing are one answer ``a, b, c``."""
+    if not text:
+        return None
+    parts: list[str] = []
+    end = len(text)
+    while True:
+        pos = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
+        if pos < 0:
+            break
+        cmd = next(c for c in _BOX_COMMANDS if text.startswith(c, pos))
+        content = _box_content(text, pos, cmd)
+        if content is None or not content.strip():
+            if not parts:
+                return last_boxed(text)  # a malformed last box: the previous well-formed one, alone
+            break
+        group = _balanced_group(text, text.index("{", pos)) if "{" in text[pos:pos + len(cmd) + 2] else None
+        box_end = group[1] if group else pos + len(cmd) + 1 + len(content)
+        if parts and not _BOX_SEPARATOR.fullmatch(text[box_end:end]):
+            break
+        parts.append(content.strip())
+        end = pos
+        if len(parts) >= 32:
+            break
+    if not parts:
+        return None
+    return ", ".join(reversed(parts))
 
 
 def math_phrase(text: str) -> str | None:
@@ -196,6 +253,20 @@ def math_phrase(text: str) -> str | None:
         return None
     inner = last_boxed(ans)
     return inner if inner is not None else ans
+
+
+def gold_answer(gold: str) -> str:
+    """The answer in a MATH gold: the (joined) boxes or the "final answer is" phrase of a gold given as
+    a worked solution, else the gold itself (a bare answer, possibly ``$``-delimited)."""
+    if "\\boxed" in gold or "\\fbox" in gold:
+        box = math_boxed(gold)
+        if box is not None:
+            return box
+    if "\n" in gold.strip() or len(gold) > 200:
+        phrase = math_phrase(gold)
+        if phrase is not None:
+            return phrase
+    return gold
 
 
 def math_bare(text: str) -> str | None:
@@ -311,7 +382,7 @@ def gpqa_parenthesised(text: str) -> str | None:
 CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
     "math": {
         "strict": (math_boxed,),
-        "flexible": (math_boxed, math_phrase, math_bare, math_last_number),
+        "flexible": (math_boxed, math_phrase, math_bare, math_last_span, math_last_number),
     },
     "gsm8k": {
         "strict": (gsm8k_hashes, gsm8k_answer_is),

@@ -27,7 +27,7 @@ _UNIT_WORDS = (
     "cm|centimeters?|mm|millimeters?|m|meters?|km|kilometers?|in|inch|inches|ft|foot|feet|yd|yards?|mi|miles?|"
     "units?|square\\s*units?|sq\\s*units?|degrees?|radians?|dollars?|cents?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
     "days?|weeks?|months?|years?|mph|kg|g|grams?|kilograms?|pounds?|lbs?|ounces?|oz|liters?|l|ml|gallons?|"
-    "points?|people|students?|ways?|percent|times|inches\\^2|feet\\^2|cm\\^2|m\\^2|sq\\s*ft|sq\\s*in"
+    "points?|people|students?|ways?|percent|percentage|pct|times|inches\\^2|feet\\^2|cm\\^2|m\\^2|sq\\s*ft|sq\\s*in"
 )
 _TRAILING_UNIT_TEXT = re.compile(
     r"\\(?:text|mbox|textrm|mathrm)\{\s*(?:" + _UNIT_WORDS + r")\s*\}(?:\^\{?[23]\}?)?$", re.I
@@ -56,6 +56,22 @@ def _unicode_to_latex(s: str) -> str:
     return s
 
 
+_RELATIONS = (
+    (re.compile(r">=|\\geqslant(?![a-zA-Z])|\\ge(?![a-zA-Z])"), "\\geq "),
+    (re.compile(r"<=|\\leqslant(?![a-zA-Z])|\\le(?![a-zA-Z])"), "\\leq "),
+    (re.compile(r"!=|\\ne(?![a-zA-Z])"), "\\neq "),
+    (re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    (re.compile(r"\\gt(?![a-zA-Z])"), ">"),
+)
+
+
+def _relations(s: str) -> str:
+    """One spelling per relation: ``>=``/``\\ge``/``\\geqslant`` -> ``\\geq``, ``\\lt`` -> ``<``, ``!=`` -> ``\\neq``."""
+    for pattern, repl in _RELATIONS:
+        s = pattern.sub(lambda _m, r=repl: r, s)
+    return s
+
+
 def _unwrap_text(s: str) -> str:
     prev = None
     while prev != s:
@@ -77,7 +93,8 @@ def normalize_math(answer: str | None) -> str | None:
     s = s.replace("\\displaystyle", "").replace("\\left", "").replace("\\right", "")
     s = s.replace("\\bigl", "").replace("\\bigr", "").replace("\\Bigl", "").replace("\\Bigr", "")
     s = _SPACING.sub(" ", s)
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
+    s = _relations(s)
     s = s.replace("bmatrix", "pmatrix").replace("{array}", "{pmatrix}")
     # degrees and percent
     s = re.sub(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\circ", "", s)
