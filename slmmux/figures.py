@@ -9,6 +9,8 @@ Fixed file names (each written as ``{stem}.png`` and ``{stem}.pdf``; see :func:`
 - ``models_scaling_{b}``: SLM-MUX accuracy (left axis) and union accuracy (right axis) vs number of models.
 - ``calibration_{b}``: SLM-MUX accuracy per confidence s_i value, with counts.
 - ``theory_majority``: A(N, p), majority-vote accuracy of N samples (paper §1.4), for a few N.
+- ``discussion_{b}`` (when discussion baselines ran): MoA, LLM-Debate and MAV beside Single-Best,
+  Single-Best-SC and SLM-MUX of the same group, on the questions the discussion methods answered.
 
 Error bars: standard error over seeds (several seeds) or over questions (one seed) for decision-based
 figures, the sweep's ``stderr`` (over Monte Carlo trials) for the scaling figures. A figure whose inputs
@@ -27,10 +29,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from slmmux.tables import BENCHMARK_NAMES, Inputs, bench_key, estimate_runs, group_key  # noqa: E402
+from slmmux.tables import (  # noqa: E402
+    BENCHMARK_NAMES,
+    DISCUSSION_METHODS,
+    METHOD_NAMES,
+    Inputs,
+    bench_key,
+    estimate_runs,
+    group_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +68,13 @@ METADATA = {
 }
 
 
-def expected_figures(benchmarks: Iterable[str], groups: Iterable[str] | dict | None = None) -> list[str]:
+def expected_figures(benchmarks: Iterable[str], groups: Iterable[str] | dict | None = None,
+                     discussion: bool = False) -> list[str]:
     """File names the figures step produces for a configuration with all its inputs present.
 
     ``groups``: the group names (or a mapping with them as keys); with none, the group-based figures
-    (attribution, radar, calibration) are not produced.
+    (attribution, radar, calibration) are not produced. ``discussion``: whether the discussion
+    baselines ran (adds ``discussion_{b}``).
     """
     benchmarks = sorted(set(benchmarks), key=bench_key)
     has_groups = bool(list(groups) if groups is not None else [])
@@ -71,6 +84,8 @@ def expected_figures(benchmarks: Iterable[str], groups: Iterable[str] | dict | N
             if kind in ("attribution", "calibration") and not has_groups:
                 continue
             stems.append(f"{kind}_{b}")
+        if discussion:
+            stems.append(f"discussion_{b}")
     if "math" in benchmarks and has_groups:
         stems.append("math_subject_radar")
     stems.append("theory_majority")
@@ -182,6 +197,7 @@ def samples_scaling(inp: Inputs, b: str, outdir: Path) -> list[Path]:
                 continue
             ax.errorbar(pts["k"].to_list(), (100 * pts["mean"]).to_list(), yerr=(100 * pts["stderr"].fill_null(0)).to_list(),
                         fmt=style, capsize=3, label=f"{'SLM-MUX' if method == 'slm_mux' else 'Agent Forest'} {g}")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("samples per model k")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy vs samples per model (± s.e. over trials)")
@@ -248,6 +264,43 @@ def calibration(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     return _save(fig, outdir, f"calibration_{b}")
 
 
+DISCUSSION_COMPARED = ("single_best", "single_best_sc", "slm_mux", *DISCUSSION_METHODS)
+
+
+def discussion(inp: Inputs, b: str, outdir: Path) -> list[Path]:
+    """Discussion baselines vs the group's best single model (and SLM-MUX), per group, on the same questions."""
+    dec = inp.decisions.filter(pl.col("benchmark") == b)
+    disc = dec.filter(pl.col("method").is_in(DISCUSSION_METHODS))
+    if disc.height == 0:
+        log.info("discussion_%s: skipped, no discussion-baseline decisions for %s", b, b)
+        return []
+    groups = sorted(disc["group"].unique().to_list(), key=group_key)
+    colors = dict(zip(DISCUSSION_COMPARED, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    fig, ax = plt.subplots(figsize=(3.0 + 2.4 * len(groups), 3.8))
+    labelled: set[str] = set()
+    for gi, g in enumerate(groups):
+        answered = disc.filter(pl.col("group") == g)["question_id"].unique()
+        bars = []
+        for m in DISCUSSION_COMPARED:
+            e = estimate_runs(dec.filter((pl.col("group") == g) & (pl.col("method") == m) & pl.col("question_id").is_in(answered)))
+            if e is not None:
+                bars.append((m, e))
+        width = 0.8 / len(bars)
+        for mi, (m, e) in enumerate(bars):
+            se = 0.0 if e.se is None or math.isnan(e.se) else e.se
+            ax.bar(gi + (mi - (len(bars) - 1) / 2) * width, 100 * e.mean, width, yerr=100 * se, capsize=2,
+                   color=colors[m], label=None if m in labelled else METHOD_NAMES.get(m, m))
+            labelled.add(m)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: discussion vs single model")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return _save(fig, outdir, f"discussion_{b}")
+
+
 def theory_majority(outdir: Path, ns: Iterable[int] = THEORY_N) -> list[Path]:
     p = np.linspace(0, 1, 201)
     fig, ax = plt.subplots(figsize=(5, 3.8))
@@ -275,6 +328,7 @@ def make_figures(inp: Inputs, outdir: str | Path) -> list[Path]:
             written += samples_scaling(inp, b, outdir)
             written += models_scaling(inp, b, outdir)
             written += calibration(inp, b, outdir)
+            written += discussion(inp, b, outdir)
         written += subject_radar(inp, outdir)
         written += theory_majority(outdir)
     return sorted(written)

@@ -195,4 +195,4 @@ def report_item(path, kind):
 
 CAPTIONS = sorted(p.stem for p in (Path(workflow.basedir) / "report").glob("*.rst"))
 TABLES = [f"{R}/tables/{name}" for name in expected_tables()]
-FIGURES = [f"{R}/figures/{name}" for name in expected_figures(BENCHMARKS, all_groups())]
+FIGURES = [f"{R}/figures/{name}" for name in expected_figures(BENCHMARKS, all_groups(), discussion=bool(discussion_groups()))]
