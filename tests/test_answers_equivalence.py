@@ -104,3 +104,22 @@ def test_zeroeval_math_agreement():
     # measured 99.5% on all rows; the disagreements are mostly arithmetic the model wrote out
     # ("4*4*4*4=256" for 256), which ZeroEval's approximate check marks wrong and we accept
     assert agree / len(rows) >= 0.99
+
+
+# Regressions from the third-party checker suites (benchmarks/external_checker_suites, run by
+# benchmarks/bench_external_agreement.py): (gold, whole prediction, is_correct?)
+@pytest.mark.parametrize("gold, prediction, want", [
+    ("$9$", "Answer $ 9 $", True),  # prose around a math span: the span is the answer
+    ("$9$", "Answer $$ 9 $$", True), ("$f(y) = y$", "$$f(y) = y$$", True),  # display math
+    ("$${1,2,3}$$", r"\boxed{1} and \boxed{2} and \boxed{3}", True),  # adjacent boxes are one answer
+    ("$(2, 2), (6, 2)$", r"$$\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}$$", True),
+    (r"\frac{1}{2}", r"First \boxed{3} is wrong; finally \boxed{\frac{1}{2}}.", True),  # prose between: last box only
+    (r"Thus $x-p=\boxed{2-2p}$.", "2-2p", True),  # a gold given as a worked solution
+    ("$x >= 5$", r"Therefore $x \geq 5$ is the solution.", True), ("$x < 3$", r"We find that $x \lt 3$.", True),
+    ("$x != 3$", r"We find that $x \neq 3$.", True), ("$x < 3$", r"$x \leq 3$", False),
+    (r"$\frac{1}{12}$", "$0.0833333333333333$", True), (r"\frac{1}{3}", "0.3", False), ("0.5", "0.500001", False),
+    (r"$28\%$", "28 pct", True), ("17", r"17\text{ any text}", True), ("64", "64 square feet", True),
+    ("$34$", "Final Answer: The largest $n$ is 34.", True),
+])
+def test_external_suite_regressions(gold, prediction, want):
+    assert is_correct(prediction, gold, "math") is want

@@ -217,6 +217,19 @@ def math_last_span(text: str) -> str | None:
     return last
 
 
+_PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{2,}\b")
+
+
+def _last_value_span(text: str) -> str | None:
+    """The last math span in ``text`` that is not a lone variable name (``$n$``)."""
+    last = None
+    for m in _MATH_SPAN.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
+        if content and not re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", content):
+            last = content
+    return last
+
+
 def math_boxed(text: str) -> str | None:
     """The last box; several boxes separated only by commas/"and"/spacing are one answer ``a, b, c``."""
     if not text:
@@ -252,7 +265,12 @@ def math_phrase(text: str) -> str | None:
     if ans is None:
         return None
     inner = last_boxed(ans)
-    return inner if inner is not None else ans
+    if inner is not None:
+        return inner
+    if len(_PROSE_WORD.findall(_MATH_SPAN.sub(" ", ans))) >= 2:
+        # a sentence ("The largest $n$ is 34."): its last math span with a value, else its last number
+        return _last_value_span(ans) or last_number(ans) or ans
+    return ans
 
 
 def gold_answer(gold: str) -> str:

@@ -29,8 +29,11 @@ _UNIT_WORDS = (
     "days?|weeks?|months?|years?|mph|kg|g|grams?|kilograms?|pounds?|lbs?|ounces?|oz|liters?|l|ml|gallons?|"
     "points?|people|students?|ways?|percent|percentage|pct|times|inches\\^2|feet\\^2|cm\\^2|m\\^2|sq\\s*ft|sq\\s*in"
 )
+_UNIT_PREFIX = r"(?:square\s*|sq\.?\s*|cubic\s*)?"
 _TRAILING_UNIT_TEXT = re.compile(
-    r"\\(?:text|mbox|textrm|mathrm)\{\s*(?:" + _UNIT_WORDS + r")\s*\}(?:\^\{?[23]\}?)?$", re.I
+    r"\\(?:text|mbox|textrm|mathrm)\{\s*" + _UNIT_PREFIX + r"(?:" + _UNIT_WORDS + r")\s*\}(?:\^\{?[23]\}?)?$"
+    r"|(?<=\d)\s*\\(?:text|mbox|textrm)\{\s*[A-Za-z][A-Za-z ]*\}$",  # 17\text{ any words}: a label after a number
+    re.I,
 )
 _TEXT_CMD = re.compile(r"\\(?:text|mbox|textrm|textbf|textit|mathrm|mathbf|mathit|operatorname)\{([^{}]*)\}")
 _FRAC_SHORT = re.compile(r"\\frac ?(\d)(\d)")
@@ -39,7 +42,7 @@ _FRAC_HALF_SHORT2 = re.compile(r"\\frac\{([^{}]*)\}(\d)")
 _SQRT_SHORT = re.compile(r"\\sqrt ?(\d+|[a-zA-Z])")
 _LHS_VARIABLE = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w]+\}?)?(?:\([a-z]\))?$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_TRAILING_UNIT_PLAIN = re.compile(r"(?<=\d)\s*(?:" + _UNIT_WORDS + r")\.?$", re.I)
+_TRAILING_UNIT_PLAIN = re.compile(r"(?<=\d)\s*" + _UNIT_PREFIX + r"(?:" + _UNIT_WORDS + r")\.?$", re.I)
 
 
 _UNICODE = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "·": "\\cdot ", "−": "-", "≤": "\\le ", "≥": "\\ge ",
