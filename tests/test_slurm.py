@@ -1,0 +1,248 @@
+"""The workflow through snakemake-executor-plugin-slurm on a real single-node SLURM cluster (loopback).
+
+The session fixture starts the cluster with tests/slurm/start-slurm.sh (installing the Debian packages
+when missing) and stops it afterwards only if it started it. Where SLURM cannot be started (not root,
+no apt, packages unavailable) the tests are skipped with the reason, except under CI (env var CI set),
+where that is a failure. Deselect with `-m "not slurm"`.
+
+- test_throwaway_workflow_on_slurm: a 3-rule workflow, submitted with the project's SLURM profile.
+- test_profile_takes_account_and_partition_from_environment: profile env expansion (dry run).
+- test_failed_job_names_log_and_rerun_resumes: a failing job makes snakemake exit non-zero and name
+  the job's log; after the cause is fixed a rerun resumes, keeping what had finished.
+- test_workflow_tables_match_local_run: the real workflow (workflow/Snakefile) locally, then on SLURM,
+  from scratch in two temporary directories; results/tables/*.csv must be equal. Config:
+  $SLMMUX_SLURM_TEST_CONFIG (path, relative to the repository root) or config/config.yaml.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = REPO / "tests" / "slurm"
+PROFILE = REPO / "workflow" / "profiles" / "slurm"
+BASE = Path(os.environ.get("SLMMUX_SLURM_BASE", "/tmp/slmmux-slurm"))
+ACCOUNT = os.environ.get("SLMMUX_SLURM_ACCOUNT", "slmmux")
+PARTITION = os.environ.get("SLMMUX_SLURM_PARTITION", "debug")
+DAEMONS = {  # pid file (relative to BASE) -> process name, as written by start-slurm.sh
+    "munge/munged.pid": "munged",
+    "mysql/mysqld.pid": "mariadbd",
+    "run/slurmdbd.pid": "slurmdbd",
+    "run/slurmctld.pid": "slurmctld",
+    "run/slurmd.pid": "slurmd",
+}
+# The CI node has no GPU: make sure no inference job asks for one, whatever the config says.
+NO_GPU = ["--set-resources", "generate:gpu=0", "discuss:gpu=0"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"SLURM is required under CI but unavailable: {reason}")
+    pytest.skip(f"SLURM unavailable: {reason}")
+
+
+def _running() -> bool:
+    for pidfile, name in DAEMONS.items():
+        try:
+            pid = (BASE / pidfile).read_text().strip()
+            if Path(f"/proc/{pid}/comm").read_text().strip() != name:
+                return False
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def slurm_env():
+    """Environment for snakemake runs against the cluster; starts (and later stops) the cluster."""
+    if os.geteuid() != 0:
+        _unavailable("tests/slurm/start-slurm.sh must run as root (apt-get, slurmd)")
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        _unavailable("neither apt-get nor an installed SLURM (slurmctld) found")
+    started_here = not _running()
+    env = dict(os.environ, SLMMUX_SLURM_BASE=str(BASE), SLMMUX_SLURM_ACCOUNT=ACCOUNT,
+               SLMMUX_SLURM_PARTITION=PARTITION)
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(["bash", str(SCRIPTS / "start-slurm.sh")], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+    except subprocess.TimeoutExpired:
+        _unavailable("start-slurm.sh did not finish within 900 s")
+    print(f"start-slurm.sh: {time.monotonic() - t0:.1f} s\n{proc.stdout}")
+    if proc.returncode != 0:
+        if started_here:
+            subprocess.run(["bash", str(SCRIPTS / "stop-slurm.sh")], env=env)
+        _unavailable(f"start-slurm.sh exited {proc.returncode}:\n{proc.stdout[-3000:]}")
+    venv_bin = str(Path(sys.executable).parent)
+    run_env = dict(
+        os.environ,
+        SLURM_CONF=str(BASE / "etc" / "slurm.conf"),
+        SLURM_ACCOUNT=ACCOUNT,
+        SLURM_PARTITION=PARTITION,
+        # jobs inherit this environment (sbatch --export=ALL): the rules' `python` is the venv's
+        PATH=f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}:/usr/sbin:/sbin",
+    )
+    yield run_env
+    if started_here:
+        stop = subprocess.run(["bash", str(SCRIPTS / "stop-slurm.sh")], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        print(stop.stdout)
+
+
+def snakemake(args: list[str], env: dict, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    print(f"snakemake {' '.join(args)}\n  -> rc={proc.returncode} in {time.monotonic() - t0:.1f} s")
+    return proc
+
+
+def on_slurm(*extra: str) -> list[str]:
+    """Snakemake arguments: the project's SLURM profile, tuned for a tiny, GPU-less test cluster."""
+    return ["--profile", str(PROFILE), "--slurm-init-seconds-before-status-checks", "2",
+            "--latency-wait", "10", "--max-threads", "2", *NO_GPU, *extra]
+
+
+THROWAWAY = """
+import os
+
+rule all:
+    input: "results/tables/summary.csv"
+
+rule generate:
+    output: "results/raw/{i}.txt"
+    resources: gpu=0
+    shell: "echo {wildcards.i},$SLURM_JOB_ID > {output}"
+
+rule score:
+    input: "results/raw/{i}.txt"
+    output: "results/scored/{i}.txt"
+    log: "logs/score/{i}.log"
+    shell:
+        "( test -e fixed || {{ echo 'score {wildcards.i}: cause not fixed' >&2; exit 3; }} ; "
+        "awk -F, '{{print $1 * 10}}' {input} > {output} ) 2> {log}"
+
+rule summary:
+    input: expand("results/scored/{i}.txt", i=[1, 2])
+    output: "results/tables/summary.csv"
+    shell: "cat {input} > {output}"
+"""
+
+
+def write_throwaway(path: Path, fixed: bool = True) -> Path:
+    (path / "Snakefile").write_text(textwrap.dedent(THROWAWAY))
+    if fixed:
+        (path / "fixed").write_text("")
+    return path
+
+
+def test_throwaway_workflow_on_slurm(slurm_env, tmp_path):
+    wf = write_throwaway(tmp_path)
+    proc = snakemake(on_slurm(), slurm_env, wf)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert (wf / "results/tables/summary.csv").read_text().split() == ["10", "20"]
+    for i in (1, 2):
+        # the job ran inside a SLURM allocation, charged to the account from $SLURM_ACCOUNT
+        _, job_id = (wf / f"results/raw/{i}.txt").read_text().strip().split(",")
+        assert job_id.isdigit(), proc.stdout[-3000:]
+        sacct = subprocess.run(["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "Account,State"],
+                               env=slurm_env, text=True, capture_output=True, check=True)
+        assert sacct.stdout.strip() == f"{ACCOUNT}|COMPLETED", sacct
+    # every job went through the queue: one submission per rule instance (2 + 2 + 1)
+    assert len(re.findall(r"Job \d+ has been submitted with SLURM jobid \d+", proc.stdout)) == 5, \
+        proc.stdout[-6000:]
+
+
+def test_profile_takes_account_and_partition_from_environment(tmp_path):
+    """The profile's default-resources read $SLURM_ACCOUNT/$SLURM_PARTITION (empty when unset).
+
+    A dry run shows the resolved values in the printed shell command, without any cluster. (An
+    invalid account cannot be tested on the cluster: snakemake 9.27.1 with plugin 2.6.1 hangs,
+    ignoring SIGTERM, when the plugin rejects the account at submission.)
+    """
+    (tmp_path / "Snakefile").write_text(
+        'rule show:\n    output: "x"\n'
+        '    shell: "echo account=[{resources.slurm_account}] partition=[{resources.slurm_partition}]"\n'
+    )
+    dry = ["--profile", str(PROFILE), "--dry-run", "--executor", "dryrun"]
+    env = dict(os.environ, SLURM_ACCOUNT="acct-from-env", SLURM_PARTITION="part-from-env")
+    proc = snakemake(dry, env, tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "account=[acct-from-env] partition=[part-from-env]" in proc.stdout, proc.stdout[-3000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("SLURM_ACCOUNT", "SLURM_PARTITION")}
+    proc = snakemake(dry, env, tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "account=[] partition=[]" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_failed_job_names_log_and_rerun_resumes(slurm_env, tmp_path):
+    wf = write_throwaway(tmp_path, fixed=False)
+    failed = snakemake(on_slurm(), slurm_env, wf)
+    assert failed.returncode != 0, failed.stdout[-3000:]
+    # snakemake names the failed job's logs: the rule's own log and SLURM's log of the job
+    assert "logs/score/" in failed.stdout, failed.stdout[-6000:]
+    slurm_logs = sorted(set(re.findall(r"\S*\.snakemake/slurm_logs/rule_score/\S+\.log", failed.stdout)))
+    assert slurm_logs, failed.stdout[-6000:]
+    for log in slurm_logs:
+        assert (wf / log).exists() or Path(log).exists(), log
+    assert "cause not fixed" in "".join(p.read_text() for p in (wf / "logs/score").glob("*.log"))
+    raw = {i: (wf / f"results/raw/{i}.txt").read_text() for i in (1, 2)}
+    mtimes = {i: (wf / f"results/raw/{i}.txt").stat().st_mtime_ns for i in (1, 2)}
+    assert not (wf / "results/tables/summary.csv").exists()
+
+    (wf / "fixed").write_text("")
+    resumed = snakemake(on_slurm(), slurm_env, wf)
+    assert resumed.returncode == 0, resumed.stdout[-6000:]
+    assert (wf / "results/tables/summary.csv").read_text().split() == ["10", "20"]
+    # what had finished is kept, not run again (same files, same SLURM job ids)
+    for i in (1, 2):
+        assert (wf / f"results/raw/{i}.txt").read_text() == raw[i]
+        assert (wf / f"results/raw/{i}.txt").stat().st_mtime_ns == mtimes[i]
+    assert len(re.findall(r"Job \d+ has been submitted with SLURM jobid \d+", resumed.stdout)) == 3, \
+        resumed.stdout[-6000:]
+
+
+def read_tables(root: Path) -> dict[str, list[list[str]]]:
+    tables = {}
+    for path in sorted((root / "results" / "tables").glob("*.csv")):
+        with path.open(newline="") as fh:
+            tables[path.name] = list(csv.reader(fh))
+    return tables
+
+
+def test_workflow_tables_match_local_run(slurm_env, tmp_path):
+    snakefile = REPO / "workflow" / "Snakefile"
+    if not snakefile.exists():
+        pytest.skip("workflow/Snakefile does not exist yet")
+    configfile = Path(os.environ.get("SLMMUX_SLURM_TEST_CONFIG", "config/config.yaml"))
+    if not configfile.is_absolute():
+        configfile = REPO / configfile
+    assert configfile.exists(), configfile
+    common = ["--snakefile", str(snakefile), "--configfile", str(configfile)]
+
+    local_dir, slurm_dir = tmp_path / "local", tmp_path / "slurm"
+    local = snakemake([*common, "--directory", str(local_dir), "--cores", "2", *NO_GPU],
+                      slurm_env, REPO, timeout=1800)
+    assert local.returncode == 0, local.stdout[-6000:]
+    expected = read_tables(local_dir)
+    assert expected, f"the local run produced no results/tables/*.csv in {local_dir}"
+
+    remote = snakemake([*common, "--directory", str(slurm_dir), *on_slurm()], slurm_env, REPO, timeout=1800)
+    assert remote.returncode == 0, remote.stdout[-6000:]
+    assert re.search(r"submitted with SLURM jobid \d+", remote.stdout), remote.stdout[-3000:]
+    got = read_tables(slurm_dir)
+    assert sorted(got) == sorted(expected)
+    for name in expected:
+        assert got[name] == expected[name], f"results/tables/{name} differs between local and SLURM runs"
