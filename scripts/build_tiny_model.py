@@ -7,12 +7,8 @@ For CPU tests and benchmarks of generation: its answers are noise, its mechanics
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-# Sibling scripts (e.g. scripts/select.py) must not shadow standard-library modules.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def main(argv: list[str] | None = None) -> int:

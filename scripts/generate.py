@@ -17,13 +17,9 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 
-# Sibling scripts (e.g. scripts/select.py) must not shadow standard-library modules.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def build_parser() -> argparse.ArgumentParser:
