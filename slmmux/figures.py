@@ -282,7 +282,7 @@ def discussion(inp: Inputs, b: str, outdir: Path) -> list[Path]:
         answered = disc.filter(pl.col("group") == g)["question_id"].unique()
         bars = []
         for m in DISCUSSION_COMPARED:
-            e = estimate_runs(dec.filter((pl.col("group") == g) & (pl.col("method") == m) & pl.col("question_id").is_in(answered)))
+            e = estimate_runs(dec.filter((pl.col("group") == g) & (pl.col("method") == m) & pl.col("question_id").is_in(answered.implode())))
             if e is not None:
                 bars.append((m, e))
         width = 0.8 / len(bars)
