@@ -120,6 +120,43 @@ def test_zeroeval_math_agreement():
     (r"$\frac{1}{12}$", "$0.0833333333333333$", True), (r"\frac{1}{3}", "0.3", False), ("0.5", "0.500001", False),
     (r"$28\%$", "28 pct", True), ("17", r"17\text{ any text}", True), ("64", "64 square feet", True),
     ("$34$", "Final Answer: The largest $n$ is 34.", True),
+    # chat-template tokens: the model's own turn, then its rightmost value (a number after the last span)
+    ("12", "So $d = \\frac{90}{n}$ for a divisor $n$ of 90: there are 12 sequences. <|im_start|>user", True),
+    ("4", "<|im_start|>user\nWhat is 2+3?<|im_end|>\n<|im_start|>assistant\nIt is 4.<|im_end|>", True),
+    ("$120$", "Final Answer: The volume of $ABCDEFGH$ is 120. I hope it is correct.", True),
+    ("$100%$", "We get $$\\frac{a}{b} \\geq 2.$$ So the error increases by 100%.", True),
+    ("1", "how many $? just about 1$", True),  # a "math span" that is prose: its number
+    # an answer phrase after intermediate boxes states the answer
+    ("$10455$", "$x = \\boxed{200}$, then $\\boxed{255}$. The final answer is $10,455$. I hope it is correct.", True),
+    ("12\\text{ and }13", 'is $\\boxed{12 $ and $13 }$. Final Answer: The final answer is \\"$12 $ and $13 $\\".', True),
+    # matrices: array with a column spec in brackets is the pmatrix
+    (r"$\begin{pmatrix}1 & 2 \\3 & 4\end{pmatrix}$",
+     r"Special matrix: $ \left[\begin{array}{cc}1 & 2 \\3 & 4\end{array}\right] $", True),
+    (r"$\begin{pmatrix}1 & 2 \\3 & 4\end{pmatrix}$", r"$\left[\begin{array}{cc}1 & 2 \\3 & 5\end{array}\right]$", False),
+    # equations of one line in another form; an assignment still equals its value
+    ("$2x+4y-3=0$", r"$y=-\frac{1}{2}x+\frac{3}{4}$", True), ("$2x+4y-3=0$", r"$y=-\frac{1}{2}x+1$", False),
+    # thousands: "{,}", "\!" group digits; a comma and a space before three digits separate a list
+    ("$16386.20$", r"Worth $\boxed{\$16,\!386.20}$.", True), (r"\boxed{32349}", r"is $\boxed{32,\! 349}$", True),
+    (r"\boxed{32349}", r"is $\boxed{32, 349}$", False),
+    # several boxes: in one math span, joined by a \text{.. and}, a label word + "and", or labelled spans
+    ("$$(3, 3), (1, 1)$$", r"$$\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}$$", True),
+    (r"\boxed{1} papers and \boxed{2} bins", r"$\boxed{1,2}$", True),
+    (r"$\boxed{35 cm} ++++++ \boxed{4}$", r"${35 cm,4}$", True),
+    ("$y_{1}=-2 x^{2}+4 x+3, y_{2}=3 x^{2}+12 x+10$",
+     r"\( y_1 = \boxed{-2(x - 1)^2 + 5} \) and \( y_2 = \boxed{3(x + 2)^2 - 2} \)", True),
+    (r"\frac{1}{2}", r"\boxed{3} is wrong and \boxed{\frac{1}{2}}", True),  # prose between: last box only
+    # "and" inside a box is a list separator
+    (r"\boxed{p = -1 \text{ and } p = \dfrac{15}{8}}", r"$p=-1,p=\frac{15}{8}$", True),
+    ("$19, 46, and 82$", r"$19, 46, \text{ and } 82$", True), ("$21,16$ or $11$", "$21,16,11$", True),
 ])
 def test_external_suite_regressions(gold, prediction, want):
     assert is_correct(prediction, gold, "math") is want
+
+
+@pytest.mark.parametrize("gold, prediction, want", [
+    ("1000", "1 000", True), ("1000", "#### 1 000", True), ("12345.5", "$12 345.50.", True),
+    ("1000", r"It costs 1\,000 dollars.", True), ("1000", "It costs 1{,}000 dollars.", True),
+    ("100", "Run 5 100-metre races.", True),  # a space in running prose is not a thousands separator
+])
+def test_gsm8k_thousands_separators(gold, prediction, want):
+    assert is_correct(prediction, gold, "gsm8k") is want

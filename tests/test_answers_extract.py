@@ -32,8 +32,19 @@ def test_math_extraction(text, strict, flexible):
     assert extract_answer(text, "math") == flexible
 
 
+def test_chat_template_tokens():
+    from slmmux.answers.extract import strip_chat_template
+
+    assert strip_chat_template("It is 12. <|im_start|>user") == "It is 12. "
+    assert strip_chat_template("<|start_header_id|>assistant<|end_header_id|>\n\nX<|eot_id|>").strip() == "X"
+    assert strip_chat_template("no tokens <|x|") == "no tokens <|x|"
+
+
 def test_text_and_is_not_cut():
-    assert normalize_math(r"5\text{ and }7") == "5and7"
+    # "and"/"or" between items is a list separator (never a cut to "5")
+    assert normalize_math(r"5\text{ and }7") == "5,7"
+    assert normalize_math("19, 46, and 82") == normalize_math(r"19, 46, \text{ and } 82") == "19,46,82"
+    assert normalize_math(r"\text{Orlando}") == "Orlando" and normalize_math(r"x \land y") == r"x\land y"
     assert normalize_math(r"5\text{ cm}") == "5"
 
 
@@ -64,6 +75,13 @@ def test_gsm8k_extraction(text, strict, flexible):
     ("Options (A) and (B) fail, so only (D) remains", None, "D"),
     ("## answer: c ##", "C", "C"),
     ("The answer is E.", None, None),
+    # lighteval's published cases: a stated choice at the start or as the last word, "answer is <words> X"
+    ("Let's think step by step. It's not A because it doesn't make sense, therefore I think it's B", None, "B"),
+    ("The answer is for sure D, it can't be A or B", None, "D"),
+    ("D. it can't be A or B", None, "D"),
+    ("The answer is not A, but B", None, "B"),  # a negation names no answer
+    ("A. 5 mol\nB. 6 mol\nC. 7 mol", None, None),  # the options restated, no choice
+    ("<|im_start|>assistant\nAnswer: C<|im_end|>\n<|im_start|>user\nAnswer: A", None, "C"),
 ])
 def test_gpqa_extraction(text, strict, flexible):
     assert extract_answer(text, "gpqa", "strict") == strict

@@ -12,7 +12,9 @@ Grading (:func:`is_correct`, :func:`answers_equivalent`)
     2. exact rational comparison when both answers are plain numbers (decides: no fallback);
     3. math-verify (``parse``/``verify`` over sympy) on the normalised answers wrapped in ``$...$``,
        in a worker process of :class:`.pool.WorkerPool` (a round trip of about a millisecond; an
-       answer longer than :data:`MAX_SYMBOLIC_CHARS` is not sent and counts as not equivalent).
+       answer longer than :data:`MAX_SYMBOLIC_CHARS` is not sent and counts as not equivalent); when
+       that fails and normalisation had dropped a ``y = ...`` left side, the whole equations are compared
+       too (``y = -x/2 + 3/4`` and ``2x + 4y - 3 = 0`` are one line).
 
     Time bound: a symbolic check returns within ``timeout`` seconds (default 5) plus the pool's
     overhead (well under a second), from any thread; the first call of a process also starts a worker
@@ -189,7 +191,7 @@ def equivalent_many(
     if todo:
         pool = pool or default_pool()
         items = list(todo)
-        tasks = [("equivalent", (normalize_math(a), normalize_math(g))) for a, g in items]
+        tasks = [("equivalent", _equivalence_args(a, g)) for a, g in items]
         for (a, g), res in zip(items, pool.run(tasks)):
             verdict = bool(res)
             if cache:
@@ -197,6 +199,16 @@ def equivalent_many(
             for i in todo[(a, g)]:
                 out[i] = verdict
     return [bool(v) for v in out]
+
+
+def _equivalence_args(answer: str, gold: str) -> tuple:
+    """Arguments of the worker's ``equivalent``: the normalised answers, plus their forms with the
+    ``y = ...`` left side kept when normalisation dropped it and the other side is an equation."""
+    a, g = normalize_math(answer), normalize_math(gold)
+    a_eq, g_eq = normalize_math(answer, strip_assignment=False), normalize_math(gold, strip_assignment=False)
+    if a_eq == a and g_eq == g:
+        return (a, g)
+    return (a, g, a_eq if a_eq != a else None, g_eq if g_eq != g else None)
 
 
 def answers_equivalent(answer: str | None, gold: str, benchmark: str, *, timeout: float | None = None,

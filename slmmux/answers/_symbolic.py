@@ -28,13 +28,26 @@ def parse_answer(answer: str) -> list:
     return parsed
 
 
-def equivalent(answer: str, gold: str) -> bool:
-    """math-verify's verdict on an extracted answer against a gold answer (False if unparseable)."""
+def _verify(answer: str, gold: str) -> bool:
     g = parse_answer(gold)
     a = parse_answer(answer)
     if not g or not a:
         return False
     return bool(verify(g, a, timeout_seconds=None))
+
+
+def equivalent(answer: str, gold: str, answer_eq: str | None = None, gold_eq: str | None = None) -> bool:
+    """math-verify's verdict on an extracted answer against a gold answer (False if unparseable).
+
+    ``answer_eq``/``gold_eq``: the forms that keep a ``y = ...`` left side (when normalisation dropped
+    one); tried when the first comparison fails, so that the equations ``y = -x/2 + 3/4`` and
+    ``2x + 4y - 3 = 0`` (same solution set) are equivalent while ``x = 3`` still equals ``3``.
+    """
+    if _verify(answer, gold):
+        return True
+    if answer_eq is None and gold_eq is None:
+        return False
+    return _verify(answer_eq or answer, gold_eq or gold)
 
 
 def canonical(answer: str) -> str | None:

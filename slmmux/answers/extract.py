@@ -11,6 +11,7 @@ completion is handled in milliseconds.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 
@@ -109,22 +110,32 @@ def last_boxed(text: str) -> str | None:
 # A number: optional sign, optional $, digits with optional thousands separators, optional decimals,
 # or a plain fraction a/b. The sign must not follow a word character or a closing bracket (so the
 # "5" of "3-5" is not -5).
+# Thousands separators: "," and the unambiguous LaTeX/typographic ones ("\,", "{,}", thin spaces).
+_SEP = r"(?:,|\\,|\{,\}|[\u2009\u202f])"
 _NUMBER = re.compile(
     r"(?<![\w.)\]])(?P<sign>-\s?)?\$?\s?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<num>\d{1,3}(?:" + _SEP + r"\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?/\s?(?P<den>\d+(?:\.\d+)?))?"
     r"(?![\d,]*\d)"
 )
+# A number grouped by plain spaces ("1 000", "-12 345.5"), read as one number only where the number is
+# the whole answer (a bare answer, or right after an answer marker), never in running prose ("5 100-m races").
+_SPACED_NUMBER = re.compile(r"\s*(?P<sign>-\s?)?\$?\s?(?P<num>\d{1,3}(?: \d{3})+(?:\.\d+)?)(?![\d\w,/-]|\.\d)")
+_NON_DIGIT = re.compile(r"[^\d.]")
 
 
 def _number_text(m: re.Match) -> str:
-    s = ("-" if m.group("sign") else "") + m.group("num").replace(",", "")
-    if m.group("den"):
+    s = ("-" if m.group("sign") else "") + _NON_DIGIT.sub("", m.group("num"))
+    if m.groupdict().get("den"):
         s += "/" + m.group("den")
     return s
 
 
 def first_number(text: str) -> str | None:
+    """The first number in ``text``; a leading space-grouped number ("1 000 apples") counts whole."""
+    m = _SPACED_NUMBER.match(text)
+    if m:
+        return _number_text(m)
     m = _NUMBER.search(text)
     return _number_text(m) if m else None
 
@@ -147,9 +158,19 @@ _ANSWER_PHRASE = re.compile(
 _TRAILING_JUNK = re.compile(r"(?i)(?:\.\s*i hope it is correct\.?|\*\*)\s*$")
 
 
+_QUOTES = re.compile(r'^(?:\\?["“”`]|\'\')(?P<q>[^"“”`]*?)(?:\\?["“”`]|\'\')\W*$', re.S)
+_LIST_REST = re.compile(r"(?:[\s,;.]|\band\b|\bor\b)*")
+
+
 def _clean_phrase(s: str) -> str:
     s = _TRAILING_JUNK.sub("", s.strip()).strip()
     s = s.strip("*").strip()
+    m = _QUOTES.match(s)
+    if m:  # 'The final answer is "$12$ and $13$".': the quoted text
+        s = m.group("q").strip()
+    if s.count("$") >= 4 and _LIST_REST.fullmatch(_MATH_SPAN.sub(" ", s)):
+        # "$12$ and $13$": several math spans joined by commas/"and" are one answer
+        s = _MATH_SPAN.sub(lambda m: next(g for g in m.groups() if g is not None), s)
     if s.startswith("$$") and s.count("$$") >= 2:
         s = s[2 : s.index("$$", 2)]
     elif len(s) >= 2 and s[0] == "$" and s.count("$") >= 2:
@@ -183,7 +204,13 @@ def _bare(text: str, max_len: int = 80) -> str | None:
     spans = _MATH_SPAN.findall(s)
     if spans and not (len(spans) == 1 and _MATH_SPAN.fullmatch(s)):
         return None  # prose around math ("Answer $ 9 $"): the math span is the answer, see math_last_span
+    if len(_PROSE_WORD.findall(_TEXT_ARG.sub(" ", s))) >= 2 and len(_NUMBER.findall(s)) == 1 and not spans:
+        return last_number(s)  # a sentence with one number and no math ("It is 4."): the number
     return _clean_phrase(s) or None
+
+
+# \text{...} arguments and function names (sqrt(3)) are not prose words
+_TEXT_ARG = re.compile(r"\\(?:text|mbox|textbf|textit|mathrm)\{[^{}]*\}|[A-Za-z]+(?=\()")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -198,44 +225,67 @@ _MATH_SPAN = re.compile(
 )
 # What may stand between two boxes that together give one answer: "\boxed{1}, \boxed{2} and \boxed{3}",
 # "$\boxed{a}$ \quad \text{and} \quad $\boxed{b}$" (whitespace, commas, "and"/"or", spacing, delimiters).
+# Also: a \text{} that ends in a conjunction ("\text{ for part (a) and }"), one label word right after a
+# box before the conjunction ("\boxed{1} papers and \boxed{2}"), and an assignment label right before the
+# next box ("\boxed{a} \) and \( y_2 = \boxed{b}").
 _BOX_SEPARATOR = re.compile(
-    r"(?:\s|[,;$]|\\[,;:! ]|\\q?quad|\\[()\[\]]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*"
+    r"(?:\s*[A-Za-z]{2,}(?=\s*(?:,|\band\b|\bor\b)))?"
+    r"(?:\s|[,;$]|\\[,;:! ]|\\q?quad|\\[()\[\]]|\\text\{(?:[^{}]*?(?:\band|\bor|,))?\s*\}|\band\b|\bor\b)*"
+    r"(?:(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*=\s*)?"
 )
 
 
+def _rightmost_value(text: str, skip_variables: bool) -> str | None:
+    """The last value of ``text``: its last math span, unless a plain number in the prose comes after it
+    ("we get $d = 90/n$ ... so there are 12 sequences" is 12; math-verify also takes the rightmost of
+    the two). A span that is really prose (``$? just about 1$``: the dollars were not math) gives its
+    last number. ``skip_variables``: a span that is a lone variable name (``$n$``) is not a value."""
+    last = None
+    last_end = 0
+    for m in _MATH_SPAN.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
+        if not content or (skip_variables and _LONE_VARIABLE.fullmatch(content)):
+            continue
+        last, last_end = content, m.end()
+    after = last_number(text[last_end:]) if last_end < len(text) else None
+    if after is not None:
+        return after
+    if last is not None and len(_PROSE_WORD.findall(last)) >= 2 and "\\" not in last:
+        return last_number(last) or last
+    return last
+
+
 def math_last_span(text: str) -> str | None:
-    """The content of the last math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``) with an answer.
+    """The last value: the content of the last math span (``$..$``, ``$$..$$``, ``\\(..\\)``,
+    ``\\[..\\]``), or a plain number in the prose after it (see :func:`_rightmost_value`).
 
     For predictions without a box or answer phrase ("Answer $ 9 $", "We find that $x \\lt 3$."); a
     span holding only a trailing period or nothing is skipped.
     """
-    last = None
-    for m in _MATH_SPAN.finditer(text):
-        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
-        if content:
-            last = content
-    return last
+    return _rightmost_value(text, skip_variables=False)
 
 
 _PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{2,}\b")
 
 
-def _last_value_span(text: str) -> str | None:
-    """The last math span in ``text`` that is not a lone variable name (``$n$``)."""
-    last = None
-    for m in _MATH_SPAN.finditer(text):
-        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
-        if content and not re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", content):
-            last = content
-    return last
+_LONE_VARIABLE = re.compile(r"[A-Za-z]|\\[A-Za-z]+")
+
+
+def _span_of(spans: list[tuple[int, int]], pos: int) -> int | None:
+    """Index of the math span (sorted, disjoint ``(start, end)``) that contains ``pos``, or None."""
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return i if i >= 0 and spans[i][0] <= pos < spans[i][1] else None
 
 
 def math_boxed(text: str) -> str | None:
-    """The last box; several boxes separated only by commas/"and"/spacing are one answer ``a, b, c``."""
+    """The last box; several boxes are one answer ``a, b, c`` when they are separated only by commas,
+    "and"/"or", spacing or labels (see ``_BOX_SEPARATOR``), or when they lie in the same math span
+    (``$$\\boxed{a} \\text{ for part (a) and } \\boxed{b}$$``), as math-verify reads them."""
     if not text:
         return None
     parts: list[str] = []
     end = len(text)
+    spans: list[tuple[int, int]] | None = None  # math spans, found when first needed
     while True:
         pos = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
         if pos < 0:
@@ -249,7 +299,11 @@ def math_boxed(text: str) -> str | None:
         group = _balanced_group(text, text.index("{", pos)) if "{" in text[pos:pos + len(cmd) + 2] else None
         box_end = group[1] if group else pos + len(cmd) + 1 + len(content)
         if parts and not _BOX_SEPARATOR.fullmatch(text[box_end:end]):
-            break
+            if spans is None:
+                spans = [m.span() for m in _MATH_SPAN.finditer(text)]
+            same = _span_of(spans, end)
+            if same is None or _span_of(spans, pos) != same:
+                break
         parts.append(content.strip())
         end = pos
         if len(parts) >= 32:
@@ -268,9 +322,27 @@ def math_phrase(text: str) -> str | None:
     if inner is not None:
         return inner
     if len(_PROSE_WORD.findall(_MATH_SPAN.sub(" ", ans))) >= 2:
-        # a sentence ("The largest $n$ is 34."): its last math span with a value, else its last number
-        return _last_value_span(ans) or last_number(ans) or ans
+        # a sentence ("The largest $n$ is 34.", "The volume of $ABCD$ is 120."): its rightmost value
+        return _rightmost_value(ans, skip_variables=True) or ans
     return ans
+
+
+def math_boxed_or_later_phrase(text: str) -> str | None:
+    """The box (:func:`math_boxed`), unless an answer phrase comes after the last box and states a value:
+    "... $\\boxed{200}$ ... $\\boxed{255}$ ... The final answer is $10,455$." is 10,455 (boxed intermediate
+    results, then the stated answer; math-verify also takes the rightmost of the two)."""
+    box = math_boxed(text)
+    if box is None:
+        return None
+    last = None
+    for last in _ANSWER_PHRASE.finditer(text):
+        pass
+    if last is None or last.start() < max(text.rfind(cmd) for cmd in _BOX_COMMANDS):
+        return box
+    phrase = math_phrase(text[last.start():])
+    if phrase is None or len(_PROSE_WORD.findall(_MATH_SPAN.sub(" ", phrase))) >= 2:
+        return box  # the phrase is prose without a value ("the answer is the one above")
+    return phrase
 
 
 def gold_answer(gold: str) -> str:
@@ -334,6 +406,14 @@ def gsm8k_boxed(text: str) -> str | None:
     return last_number(box) if box is not None else None
 
 
+def gsm8k_bare(text: str) -> str | None:
+    """The whole text when it is one number with space-grouped thousands ("1 000", "$12 345.50.")."""
+    m = _SPACED_NUMBER.match(text)
+    if m and not text[m.end():].strip().rstrip("."):
+        return _number_text(m)
+    return None
+
+
 def gsm8k_last_number(text: str) -> str | None:
     return last_number(text)
 
@@ -344,7 +424,10 @@ def gsm8k_last_number(text: str) -> str | None:
 _GPQA_MARKER = re.compile(r"##\s*(?i:answer)\s*:?\s*\(?\s*(?P<l>[A-Da-d])\s*\)?\s*##")
 _GPQA_PHRASE = re.compile(
     r"(?i:answer\s*(?:is|:)|answer\s+is\s*:|correct\s+(?:option|choice)\s+is|choose|select)"
-    r"\s*(?:\*\*|\$)?\s*(?i:option\s+|choice\s+)?"
+    r"\s*(?:\*\*|\$)?\s*"
+    # up to three lower-case words before the letter ("answer is for sure D"), never a negation
+    # ("the answer is not A" names no answer)
+    r"(?:(?!(?:not|never|no|neither|nor|but)\b)[a-z]+\s+){0,3}(?i:option\s+|choice\s+)?"
     r"(?:\((?P<p>[A-D])\)|\\(?:boxed|text|textbf)\{\(?(?P<b>[A-D])\)?\}|(?P<l>[A-D])(?![\w'’]))"
 )
 _GPQA_PAREN = re.compile(r"(?<![\w(])\((?P<l>[A-D])\)(?![\w)])")
@@ -386,6 +469,28 @@ def gpqa_last_line(text: str) -> str | None:
     return None
 
 
+_GPQA_LEADING = re.compile(r"\s*(?:\*\*)?\(?(?P<l>[A-D])\)?(?:\*\*)?[.:)](?:\s|$)")
+_GPQA_LINE_OPTION = re.compile(r"^\s*(?:\*\*)?\(?(?P<l>[A-D])\)?(?:\*\*)?[.:)]\s", re.M)
+_GPQA_TRAILING = re.compile(r"(?:^|[\s(*])\(?(?P<l>[A-D])\)?[\s.!)*]*$")
+
+
+def gpqa_leading_letter(text: str) -> str | None:
+    """A completion that opens with its choice: "D. it can't be A or B", "(B) because ...". Not when
+    the text lists the options one per line ("A. 5 mol" / "B. 6 mol": a restatement, not a choice)."""
+    m = _GPQA_LEADING.match(text)
+    if m is None:
+        return None
+    if any(o.group("l") != m.group("l") for o in _GPQA_LINE_OPTION.finditer(text, m.end())):
+        return None
+    return m.group("l")
+
+
+def gpqa_trailing_letter(text: str) -> str | None:
+    """A completion whose last word is a standalone letter: "... therefore I think it's B"."""
+    m = _GPQA_TRAILING.search(text[-200:])
+    return m.group("l") if m else None
+
+
 def gpqa_parenthesised(text: str) -> str | None:
     """The last parenthesised capital letter ``(A)``..``(D)`` standing alone."""
     last = None
@@ -400,17 +505,43 @@ def gpqa_parenthesised(text: str) -> str | None:
 CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
     "math": {
         "strict": (math_boxed,),
-        "flexible": (math_boxed, math_phrase, math_bare, math_last_span, math_last_number),
+        "flexible": (math_boxed_or_later_phrase, math_phrase, math_bare, math_last_span, math_last_number),
     },
     "gsm8k": {
         "strict": (gsm8k_hashes, gsm8k_answer_is),
-        "flexible": (gsm8k_hashes, gsm8k_answer_is, gsm8k_answer_phrase, gsm8k_boxed, gsm8k_last_number),
+        "flexible": (gsm8k_hashes, gsm8k_answer_is, gsm8k_answer_phrase, gsm8k_boxed, gsm8k_bare,
+                     gsm8k_last_number),
     },
     "gpqa": {
         "strict": (gpqa_marker,),
-        "flexible": (gpqa_marker, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised),
+        "flexible": (gpqa_marker, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised,
+                     gpqa_leading_letter, gpqa_trailing_letter),
     },
 }
+
+
+# Chat-template special tokens (<|im_start|>, <|im_end|>, <|eot_id|>, <|start_header_id|>, <|endoftext|>,
+# ...) and the role name that may follow one.
+_CHAT_TOKEN = re.compile(r"<\|[A-Za-z][A-Za-z0-9_]+\|>")
+_ROLE = re.compile(r"\s*(?i:(?P<other>system|user|human|tool)|assistant|gpt|model|bot)\s*(?:\n|:|$)")
+
+
+def strip_chat_template(text: str) -> str:
+    """The model's own turn in a completion that runs into chat-template tokens: the first part
+    between special tokens that holds more than a role name, skipping user/system turns (an echoed
+    prompt). "... is 12. <|im_start|>user" is the text
+    before the token; "<|im_start|>assistant\\nThe answer is 4<|im_end|>" is "The answer is 4"."""
+    if "<|" not in text:
+        return text
+    for part in _CHAT_TOKEN.split(text):
+        m = _ROLE.match(part)
+        if m:
+            if m.group("other"):
+                continue  # a user/system turn (an echoed prompt), not the model's
+            part = part[m.end():]
+        if part.strip():
+            return part
+    return text
 
 
 def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
@@ -438,4 +569,4 @@ def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> 
         raise ValueError(f"unknown extraction mode {mode!r}; expected one of {', '.join(MODES)}")
     if not text:
         return None
-    return run_chain(text, CHAINS[benchmark][mode])
+    return run_chain(strip_chat_template(text), CHAINS[benchmark][mode])

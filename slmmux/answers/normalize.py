@@ -1,12 +1,15 @@
 """String normalisation of answers and exact numeric parsing (the cheap, in-process paths).
 
 :func:`normalize_math` rewrites a MATH answer to a canonical LaTeX-ish string, in the spirit of the
-MATH repository's ``is_equiv`` but without its known bugs (``5\\text{ and }7`` stays ``5and7``, it is
-never cut to ``5``):
+MATH repository's ``is_equiv`` but without its known bugs (``5\\text{ and }7`` becomes the list ``5,7``,
+it is never cut to ``5``):
 
 - removes ``$``, ``\\left``/``\\right``, ``\\displaystyle``, spacing commands (``\\,`` ``\\!`` ...) and
   all whitespace; ``\\dfrac``/``\\tfrac`` become ``\\frac``; ``\\frac12`` becomes ``\\frac{1}{2}``,
-  ``\\sqrt2`` becomes ``\\sqrt{2}``; ``bmatrix`` becomes ``pmatrix``;
+  ``\\sqrt2`` becomes ``\\sqrt{2}``; ``bmatrix`` and ``array`` (column spec dropped) become ``pmatrix``,
+  brackets around a matrix environment (``\\left[\\begin{array}..\\end{array}\\right]``) go;
+- "and"/"or" between items (also ``\\text{ and }``) become a comma: ``p=-1 \\text{ and } p=2`` is
+  ``p=-1,p=2``; a comma followed by a space before three digits (``32, 349``) stays a list separator;
 - drops degrees (``^\\circ``, ``°``) and percent signs (``10\\%`` and ``10`` are the same answer, as in
   MATH's grader: the question fixes the unit); drops trailing unit words (``5\\text{ cm}``), unwraps
   other ``\\text{}``/``\\mbox{}``/``\\textbf{}``; ``{,}`` and thousands separators of a lone number go;
@@ -83,8 +86,33 @@ def _unwrap_text(s: str) -> str:
     return s
 
 
-def normalize_math(answer: str | None) -> str | None:
-    """The canonical string of a MATH answer (see the module docstring); None stays None."""
+_ARRAY_BEGIN = re.compile(r"\\begin\{(?:array|bmatrix|pmatrix)\}(?:\{[lcr|\s]*\})?")
+_ARRAY_END = re.compile(r"\\end\{(?:array|bmatrix|pmatrix)\}")
+# brackets written around a matrix environment (\left[\begin{array}..\end{array}\right]): the environment
+# already is the matrix
+_BRACKETED_MATRIX = re.compile(r"[\[(]\s*(\\begin\{pmatrix\}(?:(?!\\begin\{pmatrix\}).)*?\\end\{pmatrix\})\s*[\])]")
+# "a and b", "a, and b", "a or b" (also from \text{ and }): a list "a,b"; "land", "for", "\land" are not words
+_CONJUNCTION = re.compile(r"\s*,?\s*(?<![\\A-Za-z])(?:and|or)(?![A-Za-z])\s*")
+# "32, 349": a comma and a space before a group of three digits is a list separator, not a thousands
+# separator (math-verify reads "32,349" as one number): its space is kept
+_LIST_COMMA_BEFORE_TRIPLE = re.compile(r"(?<=\d),\s+(?=\d{3}(?!\d))")
+
+
+def _matrices(s: str) -> str:
+    """One spelling of a matrix: ``\\begin{pmatrix}`` for array (column spec dropped) and bmatrix, no
+    brackets around the environment."""
+    if "\\begin{" not in s:
+        return s
+    s = _ARRAY_BEGIN.sub(lambda _m: "\\begin{pmatrix}", s)
+    s = _ARRAY_END.sub(lambda _m: "\\end{pmatrix}", s)
+    return _BRACKETED_MATRIX.sub(lambda m: m.group(1), s)
+
+
+def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str | None:
+    """The canonical string of a MATH answer (see the module docstring); None stays None.
+
+    ``strip_assignment=False`` keeps ``y = ...`` whole (to compare equations such as ``y = 2x+3`` and
+    ``2x - y + 3 = 0``)."""
     if answer is None:
         return None
     s = answer.strip()
@@ -94,11 +122,12 @@ def normalize_math(answer: str | None) -> str | None:
     s = _unicode_to_latex(s)
     s = s.replace("\\$", "").replace("$", "")
     s = s.replace("\\displaystyle", "").replace("\\left", "").replace("\\right", "")
+    s = _LIST_COMMA_BEFORE_TRIPLE.sub(",\x01", s)  # before spacing commands turn "16,\\!386" into "16, 386"
     s = s.replace("\\bigl", "").replace("\\bigr", "").replace("\\Bigl", "").replace("\\Bigr", "")
     s = _SPACING.sub(" ", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = _relations(s)
-    s = s.replace("bmatrix", "pmatrix").replace("{array}", "{pmatrix}")
+    s = _matrices(s)
     # degrees and percent
     s = re.sub(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\circ", "", s)
     s = s.replace("\\%", "").replace("%", "")
@@ -115,9 +144,12 @@ def normalize_math(answer: str | None) -> str | None:
     if t:
         s = t
     s = s.replace("{,}", "")
+    if "and" in s or "or" in s:
+        s = _CONJUNCTION.sub(",", s).strip(",")
+        s = re.sub(r",{2,}", ",", s)
     # remove whitespace, but keep one space where it separates a command from a letter (\pi r)
     s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z0-9])", "\\1\x00", s)
-    s = re.sub(r"\s+", "", s).replace("\x00", " ")
+    s = re.sub(r"\s+", "", s).replace("\x00", " ").replace("\x01", " ")
     s = s.rstrip(".")
     # short forms
     s = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s)
@@ -125,7 +157,7 @@ def normalize_math(answer: str | None) -> str | None:
     s = _FRAC_HALF_SHORT2.sub(r"\\frac{\1}{\2}", s)
     s = _SQRT_SHORT.sub(r"\\sqrt{\1}", s)
     # x = 3 -> 3
-    if s.count("=") == 1:
+    if strip_assignment and s.count("=") == 1:
         lhs, rhs = s.split("=")
         if rhs and _LHS_VARIABLE.match(lhs):
             s = rhs
