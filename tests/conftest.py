@@ -26,8 +26,9 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, check: 
     """Run the project's workflow in ``workdir`` (results and models land there, not in the repo)."""
     # targets first: --resources and --configfile take several values and would swallow them
     cmd = [str(BIN / "snakemake"), *args, "--snakefile", str(REPO / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--cores", "2", "--resources", "gpu=0",
-           "--configfile", str(configfile or REPO / "config" / "config.yaml")]
+           "--directory", str(workdir), "--cores", "2", "--resources", "gpu=0"]
+    if "--configfile" not in args:
+        cmd += ["--configfile", str(configfile or REPO / "config" / "config.yaml")]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")

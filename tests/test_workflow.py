@@ -97,3 +97,12 @@ def test_deleting_one_models_samples_reruns_only_its_chain(embedded_run, tmp_pat
     assert counts["generate"] == 1 and counts["grade"] == 1
     assert "wildcards: benchmark=gsm8k, model=tiny-b, seed=0" in proc.stdout
     assert "benchmark=math" not in proc.stdout and "benchmark=gpqa" not in proc.stdout
+
+
+def test_one_key_switches_on_the_discussion_baselines(tmp_path):
+    switch = tmp_path / "discussion.yaml"
+    switch.write_text("discussion:\n  enabled: true\n")
+    proc = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(switch))
+    counts = job_counts(proc.stdout)
+    assert counts["discuss"] == 3 * 3  # benchmarks x methods (one seed, the trio)
+    assert "results/figures/discussion_math.png" in proc.stdout
