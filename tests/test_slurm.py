@@ -116,7 +116,6 @@ def on_slurm(*extra: str) -> list[str]:
 
 
 THROWAWAY = """
-import os
 
 rule all:
     input: "results/tables/summary.csv"
@@ -191,13 +190,17 @@ def test_failed_job_names_log_and_rerun_resumes(slurm_env, tmp_path):
     wf = write_throwaway(tmp_path, fixed=False)
     failed = snakemake(on_slurm(), slurm_env, wf)
     assert failed.returncode != 0, failed.stdout[-3000:]
-    # snakemake names the failed job's logs: the rule's own log and SLURM's log of the job
-    assert "logs/score/" in failed.stdout, failed.stdout[-6000:]
-    slurm_logs = sorted(set(re.findall(r"\S*\.snakemake/slurm_logs/rule_score/\S+\.log", failed.stdout)))
-    assert slurm_logs, failed.stdout[-6000:]
-    for log in slurm_logs:
-        assert (wf / log).exists() or Path(log).exists(), log
-    assert "cause not fixed" in "".join(p.read_text() for p in (wf / "logs/score").glob("*.log"))
+    # snakemake names each failed job's logs: the rule's own log and SLURM's log of the job
+    blocks = re.findall(r"Error in rule score:\n(.*?)\n\s+external_jobid: (\d+)", failed.stdout, re.S)
+    assert len(blocks) == 2, failed.stdout[-6000:]
+    for block, job_id in blocks:
+        logs = re.search(r"^\s+log: (.*?) \(check log file", block, re.M).group(1).split(", ")
+        rule_log = next(wf / p for p in logs if p.startswith("logs/score/"))
+        slurm_log = next(Path(p) for p in logs if "/slurm_logs/rule_score/" in p)
+        assert "cause not fixed" in rule_log.read_text()
+        assert slurm_log.name == f"{job_id}.log" and slurm_log.exists(), slurm_log
+        assert "returned non-zero exit status 3" in slurm_log.read_text(), \
+            slurm_log.read_text()[-2000:]
     raw = {i: (wf / f"results/raw/{i}.txt").read_text() for i in (1, 2)}
     mtimes = {i: (wf / f"results/raw/{i}.txt").stat().st_mtime_ns for i in (1, 2)}
     assert not (wf / "results/tables/summary.csv").exists()
