@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -121,14 +122,15 @@ def read_samples(paths: str | os.PathLike | list, graded: bool = False) -> pl.Da
     return validate(out, graded=graded, source="concatenated samples")
 
 
-def write_atomic(df: pl.DataFrame, path: str | os.PathLike) -> None:
-    """Write Parquet atomically: a temporary file in the same folder, fsync, then rename."""
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Write a file atomically: ``write(tmp)`` fills a temporary file in the same folder, which is
+    fsynced and renamed over ``path``; on any failure no partial file is left behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        df.write_parquet(tmp)
+        write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -136,6 +138,11 @@ def write_atomic(df: pl.DataFrame, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(df: pl.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table as Parquet atomically (see :func:`atomic_write`)."""
+    atomic_write(path, df.write_parquet)
 
 
 def write_samples(df: pl.DataFrame, path: str | os.PathLike, graded: bool = False) -> None:

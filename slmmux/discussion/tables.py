@@ -18,6 +18,7 @@ import polars as pl
 
 from slmmux.discussion.aggregate import parse_verdict
 from slmmux.discussion.protocols import AnswerTools, DiscussionResult
+from slmmux.mux import DECISIONS_SCHEMA as MUX_DECISIONS_SCHEMA
 
 TRANSCRIPT_SCHEMA: dict[str, pl.DataType] = {
     "benchmark": pl.String,
@@ -41,16 +42,7 @@ TRANSCRIPT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 DECISIONS_SCHEMA: dict[str, pl.DataType] = {
-    "benchmark": pl.String,
-    "group": pl.String,
-    "seed": pl.Int64,
-    "question_id": pl.String,
-    "method": pl.String,
-    "answer": pl.String,
-    "answer_key": pl.String,
-    "correct": pl.Boolean,
-    "selected_model": pl.String,
-    "confidence": pl.Float64,
+    **MUX_DECISIONS_SCHEMA,  # the decisions format of docs/dataflow.md, plus the protocol's cost
     "prompt_tokens": pl.Int64,
     "completion_tokens": pl.Int64,
     "calls": pl.Int64,

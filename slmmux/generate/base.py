@@ -11,6 +11,7 @@ and the question id alone, so a question's samples never depend on batch order o
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -95,6 +96,24 @@ class QuestionError(GenerationError):
     def __init__(self, index: int, message: str):
         super().__init__(message)
         self.index = index
+
+
+class IsolatingBackend(ABC):
+    """A backend whose :meth:`chat_each` isolates failures per conversation (a failed conversation's
+    slot holds its :class:`QuestionError`); :meth:`chat` is the all-or-nothing form of it."""
+
+    @abstractmethod
+    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
+                  labels: list[str] | None = None) -> list[list[Completion] | Exception]:
+        """One list of completions, or the exception that stopped it, per conversation."""
+
+    def chat(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
+             seeds: list[int]) -> list[list[Completion]]:
+        results = self.chat_each(conversations, sampling, seeds)
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return results  # type: ignore[return-value]
 
 
 def question_seed(run_seed: int, model_key: str, question_id: str, salt: str = "") -> int:

@@ -16,12 +16,19 @@ import random
 
 import httpx
 
-from slmmux.generate.base import Completion, GenerationError, ModelSpec, QuestionError, SamplingSpec
+from slmmux.generate.base import (
+    Completion,
+    GenerationError,
+    IsolatingBackend,
+    ModelSpec,
+    QuestionError,
+    SamplingSpec,
+)
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
-class OpenAIBackend:
+class OpenAIBackend(IsolatingBackend):
     """A :class:`~slmmux.generate.base.ChatBackend` over ``POST {base_url}/chat/completions``."""
 
     def __init__(self, model: ModelSpec, base_url: str = "http://127.0.0.1:8000/v1", api_key_env: str | None = None,
@@ -148,14 +155,6 @@ class OpenAIBackend:
             elif isinstance(r, BaseException) and not isinstance(r, Exception):
                 raise r
         return results
-
-    def chat(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
-             seeds: list[int]) -> list[list[Completion]]:
-        results = self.chat_each(conversations, sampling, seeds)
-        for r in results:
-            if isinstance(r, Exception):
-                raise r
-        return results  # type: ignore[return-value]
 
     def describe(self) -> dict:
         from slmmux.generate.provenance import library_versions

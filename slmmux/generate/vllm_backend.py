@@ -13,7 +13,14 @@ import json
 import os
 from pathlib import Path
 
-from slmmux.generate.base import Completion, GenerationError, ModelSpec, QuestionError, SamplingSpec
+from slmmux.generate.base import (
+    Completion,
+    GenerationError,
+    IsolatingBackend,
+    ModelSpec,
+    QuestionError,
+    SamplingSpec,
+)
 
 
 def looks_like_path(model: str) -> bool:
@@ -69,7 +76,7 @@ def mean_logprob(output) -> float | None:
     return None
 
 
-class VLLMBackend:
+class VLLMBackend(IsolatingBackend):
     """A :class:`~slmmux.generate.base.ChatBackend` over ``vllm.LLM``."""
 
     def __init__(self, model: ModelSpec, logprobs: bool = True, seed: int = 0, **engine_kwargs):
@@ -158,14 +165,6 @@ class VLLMBackend:
                 else:  # isolate the failing conversation(s): same seeds, so same samples
                     for i in todo:
                         results[i] = self.chat_each([conversations[i]], sampling, [seeds[i]], [labels[i]])[0]
-        return results  # type: ignore[return-value]
-
-    def chat(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
-             seeds: list[int]) -> list[list[Completion]]:
-        results = self.chat_each(conversations, sampling, seeds)
-        for r in results:
-            if isinstance(r, Exception):
-                raise r
         return results  # type: ignore[return-value]
 
     def describe(self) -> dict:
