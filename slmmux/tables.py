@@ -39,10 +39,11 @@ import polars as pl
 import yaml
 
 from slmmux import paper_reference as paper
+from slmmux.config import SEARCHED_GROUP
 from slmmux.data import file_sha256
 from slmmux.metrics import accuracy, mean_se
+from slmmux.scaling import ranked_subset
 
-SEARCHED_GROUP = re.compile(r"^s(\d+)r(\d+)$")
 
 TABLES = ("method_comparison", "searched_groups", "agent_forest", "reference_model", "model_accuracy", "token_usage")
 FORMATS = ("md", "tex", "csv")
@@ -147,10 +148,10 @@ class Inputs:
             return sorted(self.groups[group])
         m = SEARCHED_GROUP.match(group)
         if m and benchmark in self.search:
-            size, rank = int(m.group(1)), int(m.group(2))
-            of_size = self.search[benchmark].filter(pl.col("size") == size)
-            if 1 <= rank <= of_size.height:
-                return sorted(of_size["models"][rank - 1].to_list())
+            try:
+                return ranked_subset(self.search[benchmark], int(m.group(1)), int(m.group(2)))
+            except ValueError:
+                return None
         return None
 
     def hub_set(self, models: list[str] | None) -> frozenset[str] | None:
