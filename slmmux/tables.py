@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
