@@ -76,3 +76,53 @@ def test_prepare_script(tmp_path):
                           "--out", str(tmp_path / "x.parquet")], capture_output=True, text=True)
     assert bad.returncode == 2 and "leaves no test questions" in bad.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def fake_hub(monkeypatch):
+    """Stand-ins for the hub's training splits, shaped like the real datasets' rows."""
+    import datasets
+
+    calls = []
+
+    def load_dataset(name, config=None, split=None):
+        calls.append((name, config, split))
+        if name == "EleutherAI/hendrycks_math":
+            rows = [{"problem": f"{config} problem {i}", "solution": f"so \\boxed{{{i}}}", "type": config.title(),
+                     "level": f"Level {1 + i % 5}"} for i in range(3)]
+            rows.append({"problem": "no box", "solution": "no final answer", "type": "Algebra", "level": "Level ?"})
+        elif name == "openai/gsm8k":
+            rows = [{"question": f"q{i}", "answer": f"work\n#### {i},000"} for i in range(30)]
+        else:
+            diamond_q = load_bundled("gpqa")["question"][0]
+            rows = [{"Question": q, "Correct Answer": "right", "Incorrect Answer 1": "w1",
+                     "Incorrect Answer 2": "w2", "Incorrect Answer 3": "w3"} for q in [diamond_q] + [f"main {i}" for i in range(20)]]
+        return datasets.Dataset.from_list(rows)
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    return calls
+
+
+def test_hub_validation_reads_training_splits(monkeypatch):
+    from slmmux.data import MATH_SUBJECT_CONFIGS, load_hub_validation
+
+    calls = fake_hub(monkeypatch)
+    math = load_hub_validation("math", 10, seed=0)
+    assert math.height == 10 and set(math["split"]) == {"validation"}
+    assert {c[1] for c in calls if c[0] == "EleutherAI/hendrycks_math"} == set(MATH_SUBJECT_CONFIGS)
+    assert all(g.isdigit() for g in math["gold"])  # the boxed answer, solutions without one skipped
+    gsm = load_hub_validation("gsm8k", 5, seed=1)
+    assert set(gsm["gold"]) <= {f"{i}000" for i in range(30)} | {"0"}
+    gpqa = load_hub_validation("gpqa", 20, seed=0)
+    assert load_bundled("gpqa")["question"][0] not in set(gpqa["question"])  # Diamond questions excluded
+    for choices, gold in zip(gpqa["choices"], gpqa["gold"]):
+        assert [c[0] for c in choices] == list("ABCD")
+        assert choices["ABCD".index(gold)].endswith("right")
+    with pytest.raises(ValueError, match="fewer than validation_size"):
+        load_hub_validation("gpqa", 50, seed=0)
+
+
+def test_hub_validation_keeps_the_whole_bundled_test_split(monkeypatch):
+    fake_hub(monkeypatch)
+    q = make_questions("gsm8k", "hub", 5, None, seed=0)
+    assert q.filter(pl.col("split") == "test").height == 500
+    assert q.filter(pl.col("split") == "validation")["question_id"].str.starts_with("gsm8k-train-").all()

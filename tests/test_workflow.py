@@ -79,8 +79,10 @@ def test_rerun_does_nothing(embedded_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_analysis_settings_rerun_no_generation(embedded_run):
-    proc = snakemake(embedded_run, "-n", "--config", "search={'lam': 0.5}")
+def test_analysis_settings_rerun_no_generation(embedded_run, tmp_path):
+    change = tmp_path / "lam.yaml"
+    change.write_text("search:\n  lam: 0.5\n")
+    proc = snakemake(embedded_run, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(change))
     counts = job_counts(proc.stdout)
     assert counts.get("search", 0) == 3
     assert "generate" not in counts and "grade" not in counts and "build_tiny_model" not in counts
@@ -89,12 +91,14 @@ def test_analysis_settings_rerun_no_generation(embedded_run):
 def test_deleting_one_models_samples_reruns_only_its_chain(embedded_run, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(embedded_run, work, symlinks=True)
-    target = work / "results" / "samples" / "raw" / "gsm8k" / "tiny-b" / "seed0.parquet"
-    target.parent.chmod(target.parent.stat().st_mode | stat.S_IWUSR)
-    os.remove(target)
+    # the model's samples: raw (write-protected) and graded
+    for stage in ("raw", "graded"):
+        target = work / "results" / "samples" / stage / "gsm8k" / "tiny-b" / "seed0.parquet"
+        target.parent.chmod(target.parent.stat().st_mode | stat.S_IWUSR)
+        os.remove(target)
     proc = snakemake(work, "-n")
     counts = job_counts(proc.stdout)
-    assert counts["generate"] == 1 and counts["grade"] == 1
+    assert counts.get("generate") == 1 and counts.get("grade") == 1, proc.stdout[-5000:] + proc.stderr[-3000:]
     assert "wildcards: benchmark=gsm8k, model=tiny-b, seed=0" in proc.stdout
     assert "benchmark=math" not in proc.stdout and "benchmark=gpqa" not in proc.stdout
 
@@ -106,3 +110,36 @@ def test_one_key_switches_on_the_discussion_baselines(tmp_path):
     counts = job_counts(proc.stdout)
     assert counts["discuss"] == 3 * 3  # benchmarks x methods (one seed, the trio)
     assert "results/figures/discussion_math.png" in proc.stdout
+
+
+def test_html_report_has_every_table_and_figure(embedded_run, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(embedded_run, "--report", str(report))
+    html = report.read_text(errors="replace")
+    assert len(html) > 100_000
+    for name in ("method_comparison.csv", "searched_groups.csv", "samples_scaling_math.png", "theory_majority.png"):
+        assert name in html, name
+    # a caption from workflow/report/ travels with its figure
+    assert "which model's answer SLM-MUX selected" in html or "Output attribution" in html
+
+
+def test_tables_are_byte_identical_across_runs(embedded_run, tmp_path):
+    tables = embedded_run / "results" / "tables"
+    before = {p.name: p.read_bytes() for p in tables.iterdir()}
+    work = tmp_path / "again"
+    shutil.copytree(embedded_run, work, symlinks=True)
+    shutil.rmtree(work / "results" / "tables")
+    snakemake(work, "results/tables/method_comparison.md")  # the tables rule reruns: its outputs are gone
+    after = {p.name: p.read_bytes() for p in (work / "results" / "tables").iterdir()}
+    assert after == before
+
+
+def test_adding_a_model_generates_only_its_samples(embedded_run, tmp_path):
+    extra = tmp_path / "more.yaml"
+    extra.write_text(yaml.safe_dump({"models": {"tiny-d": {"model": "resources/models/tiny-d", "tiny": {"seed": 4},
+                                                           "dtype": "bfloat16", "max_model_len": 1024,
+                                                           "gpu_memory_utilization": 0.1, "enforce_eager": True}}}))
+    proc = snakemake(embedded_run, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(extra))
+    counts = job_counts(proc.stdout)
+    assert counts["generate"] == 3 and counts["grade"] == 3 and counts["build_tiny_model"] == 1
+    assert not re.search(r"wildcards: benchmark=\w+, model=tiny-[abc], seed=0", proc.stdout)
