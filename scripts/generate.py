@@ -78,7 +78,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from slmmux.data import read_questions
-    from slmmux.generate.base import GenerationError, ModelSpec, open_backend
+    from slmmux.generate.base import ModelSpec, open_backend
     from slmmux.generate.runner import SampleBlock, benchmark_of, run_generation
 
     if not re.fullmatch(r"[A-Za-z0-9._+-]+", args.model_key):

@@ -29,9 +29,9 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import first_k_samples, read_validation_accuracy
+from slmmux.mux import first_k_samples, validation_accuracy_for
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
-from slmmux.scaling import models_sweep, ranked_subset, samples_sweep
+from slmmux.scaling import add_group_arguments, group_from_arguments, models_sweep, samples_sweep
 
 log = logging.getLogger("scale")
 
@@ -52,13 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("samples", help="accuracy against samples per model (Monte Carlo)",
                        description="Accuracy of SLM-MUX and Agent Forest against samples per model.")
     common(s)
-    s.add_argument("--group", required=True, help="name of the model group, written to the table")
-    who = s.add_mutually_exclusive_group(required=True)
-    who.add_argument("--models", nargs="+", metavar="M", help="model keys of the group")
-    who.add_argument("--search", metavar="RANKING",
-                     help="search table; the group is its --rank-th subset of --size models")
-    s.add_argument("--size", type=int, help="with --search: number of models in the subset")
-    s.add_argument("--rank", type=int, default=1, help="with --search: 1 = best subset of that size (default 1)")
+    add_group_arguments(s)
     s.add_argument("--k-max", type=int, required=True,
                    help="largest samples per model; every model needs at least this many per test question")
     s.add_argument("--trials", type=int, default=100, help="Monte Carlo trials (default 100)")
@@ -75,20 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def accuracies(path: str, graded: pl.DataFrame) -> dict[str, float]:
-    benchmarks = graded["benchmark"].unique().to_list()
-    return read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
-
-
 def run_samples(args: argparse.Namespace) -> pl.DataFrame:
-    if args.models:
-        models = list(args.models)
-    elif args.size is None:
-        raise ValueError("--search needs --size")
-    else:
-        models = ranked_subset(pl.read_parquet(args.search), args.size, args.rank)
+    models = group_from_arguments(args)
     graded = read_samples(args.samples, graded=True)
-    accs = accuracies(args.validation_accuracy, graded)
+    accs = validation_accuracy_for(args.validation_accuracy, graded)
     lacking = [m for m in models if m not in accs]
     if lacking:
         log.warning("no validation accuracy for %s: ranked last in SLM-MUX ties, then by name", ", ".join(lacking))
@@ -104,7 +88,7 @@ def run_models(args: argparse.Namespace) -> pl.DataFrame:
     if args.k is not None:
         in_search = set(search["models"].explode().to_list()) if "models" in search.columns else set()
         graded = first_k_samples(graded.filter(pl.col("model").is_in(list(in_search))), args.k)
-    out = models_sweep(graded, accuracies(args.validation_accuracy, graded), search, args.sizes)
+    out = models_sweep(graded, validation_accuracy_for(args.validation_accuracy, graded), search, args.sizes)
     for row in out.iter_rows(named=True):
         log.info("K=%d %s (%s): %.4f +- %.4f, union %.4f", row["n_models"], row["method"],
                  ", ".join(row["models"]), row["mean"], row["stderr"], row["union_accuracy"])

@@ -27,9 +27,9 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import decisions, first_k_samples, read_validation_accuracy
+from slmmux.mux import decisions, first_k_samples, validation_accuracy_for
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
-from slmmux.scaling import ranked_subset
+from slmmux.scaling import add_group_arguments, group_from_arguments
 
 log = logging.getLogger("selection")
 
@@ -41,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="graded samples Parquet files of one benchmark (other models are ignored)")
     ap.add_argument("--validation-accuracy", required=True, metavar="VAL",
                     help="validation accuracy table (results/validation/{b}.parquet)")
-    ap.add_argument("--group", required=True, help="name of the model group, written to the table")
-    who = ap.add_mutually_exclusive_group(required=True)
-    who.add_argument("--models", nargs="+", metavar="M", help="model keys of the group")
-    who.add_argument("--search", metavar="RANKING",
-                     help="search table (results/search/{b}.parquet); the group is its --rank-th subset of --size")
-    ap.add_argument("--size", type=int, help="with --search: number of models in the subset")
-    ap.add_argument("--rank", type=int, default=1, help="with --search: 1 = best subset of that size (default 1)")
+    add_group_arguments(ap)
     ap.add_argument("--k", type=int, default=None,
                     help="use only the first K sampled samples (index < K) of every model per question and seed "
                          "(default: all of them)")
@@ -55,29 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def group_models(args: argparse.Namespace) -> list[str]:
-    """The group's models from --models, or from --search/--size/--rank."""
-    if args.models:
-        return list(args.models)
-    if args.size is None:
-        raise ValueError("--search needs --size")
-    return ranked_subset(pl.read_parquet(args.search), args.size, args.rank)
-
-
-def load_accuracies(path: str, graded: pl.DataFrame) -> dict[str, float]:
-    benchmarks = graded["benchmark"].unique().to_list()
-    return read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
-        models = group_models(args)
+        models = group_from_arguments(args)
         graded = read_samples(args.samples, graded=True)
         if args.k is not None:
             graded = first_k_samples(graded.filter(pl.col("model").is_in(models)), args.k)
-        accs = load_accuracies(args.validation_accuracy, graded)
+        accs = validation_accuracy_for(args.validation_accuracy, graded)
         table = decisions(graded, models, accs, args.group)
         lacking = [m for m in models if m not in accs]
         if lacking:

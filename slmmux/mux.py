@@ -228,6 +228,12 @@ def read_validation_accuracy(path, benchmark: str | None = None) -> dict[str, fl
     return validation_accuracy_dict(table, benchmark)
 
 
+def validation_accuracy_for(path: str | Path, graded: pl.DataFrame) -> dict[str, float]:
+    """The validation accuracies in ``path`` for the benchmark of ``graded`` (all rows when it spans several)."""
+    benchmarks = graded["benchmark"].unique().to_list()
+    return read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
+
+
 def first_k_samples(graded: pl.DataFrame, k: int) -> pl.DataFrame:
     """Keep the first ``k`` sampled samples (``sample < k``) of every (model, seed, question); greedy
     rows are kept. Raises ``ValueError`` naming a model that has fewer than ``k`` sampled samples for

@@ -13,7 +13,6 @@ import pytest
 from slmmux.discussion import (
     AnswerTools,
     Executor,
-    decisions_table,
     discuss,
     majority_vote,
     mav_select,

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import stat
-from pathlib import Path
 
 import polars as pl
 import pytest
