@@ -11,6 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from slmmux.gpus import DEFAULT_LOCK_DIR, acquire, visible_devices
 
@@ -27,8 +28,6 @@ def main(argv=None) -> int:
         p.error("no command given")
     env = dict(os.environ)
     if args.gpus > 0:
-        from pathlib import Path
-
         try:
             chosen, _fds = acquire(args.gpus, visible_devices(), Path(args.lock_dir), timeout=args.timeout)
         except (RuntimeError, TimeoutError, ValueError) as exc:

@@ -1,10 +1,10 @@
 """Workflow configuration: JSON-schema validation, defaults and the checks a schema cannot express.
 
-The schemas live in ``workflow/schemas/`` (one for the config, one for the model sheet). Snakemake's
-``validate`` fills defaults only below ``properties``; :func:`fill_defaults` also fills them for
-mapping entries (``additionalProperties``: each benchmark, each model of the sheet), so every rule
-sees a complete configuration. :func:`check_config` returns every problem at once, each naming the
-offending field, so a bad config fails before any job starts.
+The schemas live in ``workflow/schemas/`` (one for the config, one for the model sheet).
+:func:`prepare_config` is the one validation path the workflow uses: it collects every schema
+violation at once (Snakemake's ``validate`` stops at the first), fills defaults also for mapping
+entries (``additionalProperties``: each benchmark, each model of the sheet), and runs
+:func:`check_config`, so a bad config fails before any job starts, naming each offending field.
 """
 
 from __future__ import annotations
@@ -97,10 +97,9 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
         for m in pool:
             if m not in models:
                 problems.append(f"search.pool: model {m!r} is not in the model sheet (models)")
-    for key in ("groups",):
-        for g in config["scaling"][key] or []:
-            if g not in config["groups"] and not SEARCHED_GROUP.match(g):
-                problems.append(f"scaling.groups: {g!r} is neither a group nor a searched group s<K>r<R>")
+    for g in config["scaling"]["groups"] or []:
+        if g not in config["groups"] and not SEARCHED_GROUP.match(g):
+            problems.append(f"scaling.groups: {g!r} is neither a group nor a searched group s<K>r<R>")
     for g in config["discussion"]["groups"] or []:
         if g not in config["groups"]:
             problems.append(f"discussion.groups: {g!r} is not a group of `groups`")

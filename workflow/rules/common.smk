@@ -4,19 +4,18 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
-
-# The schemas carry a description and a default for every key.
-validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 from slmmux.figures import expected_figures
 from slmmux.tables import expected_tables
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
 
 try:
-    # the same dict object, completed in place, so workflow.config and rules see one config
+    # Validate against the JSON schemas (workflow/schemas, a description and a default for every key),
+    # fill the defaults, and report every bad field at once. The same dict object is completed in
+    # place, so workflow.config and the rules see one config.
     config.update(prepare_config(config, schema_dir=Path(workflow.basedir) / "schemas", base_dir=Path.cwd()))
 except ConfigError as exc:
     raise WorkflowError(str(exc))
