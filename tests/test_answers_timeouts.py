@@ -1,4 +1,5 @@
-"""Adversarial grading inputs return within the documented bound: timeout + pool overhead."""
+"""Adversarial grading inputs return within the documented bound: timeout + pool overhead (+ the start
+of a fresh worker process when a call needs one, measured by ``pool.start_wait`` and not counted)."""
 
 import threading
 import time
@@ -8,7 +9,7 @@ import pytest
 from slmmux.answers import WorkerPool, answers_equivalent, equivalent_many, is_correct
 
 TIMEOUT = 1.0
-BOUND = TIMEOUT + 2.0  # generous: pool overhead and a replacement worker's start
+BOUND = TIMEOUT + 1.5  # generous pool overhead on a loaded machine
 
 ADVERSARIAL = [
     (r"\boxed{9^{9^{9^{9}}}}", "1"),
@@ -32,18 +33,18 @@ def test_adversarial_inputs_are_bounded(pool):
     from slmmux.answers import extract_answer
 
     for text, gold in ADVERSARIAL:
+        t, starts = time.monotonic(), pool.start_wait
         answer = extract_answer(text, "math")
-        t = time.monotonic()
         verdict = equivalent_many([(answer, gold)], "math", pool=pool, cache=False)[0]
-        assert time.monotonic() - t < BOUND, text[:40]
+        assert time.monotonic() - t - (pool.start_wait - starts) < BOUND, text[:40]
         assert verdict is False
 
 
 def test_power_tower_times_out_and_pool_recovers(pool):
     before = pool.timeouts
-    t = time.monotonic()
+    t, starts = time.monotonic(), pool.start_wait
     assert equivalent_many([("9^{9^{9^{9}}}", "1")], "math", pool=pool, cache=False) == [False]
-    assert time.monotonic() - t < BOUND
+    assert time.monotonic() - t - (pool.start_wait - starts) < BOUND
     assert pool.timeouts == before + 1
     # the replaced worker still gives correct verdicts
     assert equivalent_many([("(x+1)^2", "x^2+2x+1")], "math", pool=pool, cache=False) == [True]

@@ -16,11 +16,17 @@ Grading (:func:`is_correct`, :func:`answers_equivalent`)
        that fails and normalisation had dropped a ``y = ...`` left side, the whole equations are compared
        too (``y = -x/2 + 3/4`` and ``2x + 4y - 3 = 0`` are one line).
 
-    Time bound: a symbolic check returns within ``timeout`` seconds (default 5) plus the pool's
-    overhead (well under a second), from any thread; the first call of a process also starts a worker
-    (a few seconds, once). Workers are memory-limited (2 GiB address space) and killed and replaced
-    on timeout; a timed-out or failed check counts as not equivalent. Verdicts are cached in an LRU
-    keyed by ``(answer, gold, benchmark)`` (:data:`CACHE_SIZE` entries).
+    Time bound: :func:`is_correct` and :func:`answers_equivalent` return within ``timeout`` seconds
+    (default 5) of the call, extraction, normalisation and the wait for a free worker included, plus
+    the pool's overhead (well under a second), from any thread; a call that needs a fresh worker process
+    (the first of a process, or the first after a timeout killed one) also waits for that worker's start
+    (a few seconds). Extraction and normalisation are linear in their input and bounded in size
+    (:data:`MAX_COMPLETION_CHARS`, :data:`MAX_ANSWER_CHARS`: an answer or gold longer than that is
+    compared as exact text only). The shared pool has several workers, so threads calling at once do
+    not queue behind one another's slow checks. Workers are memory-limited (2 GiB address space),
+    CPU-limited per task, exit when the grading process dies, and are killed and replaced on timeout;
+    a timed-out or failed check counts as not equivalent. Verdicts are cached in an LRU keyed by
+    ``(answer, gold, benchmark)`` (:data:`CACHE_SIZE` entries and :data:`CACHE_BYTES` characters).
 
 Voting keys (:func:`answer_key`, :func:`group_equivalent`)
     ``answer_key`` gives equivalent answers the same key so they vote together. GSM8K: the canonical
@@ -40,12 +46,22 @@ Voting keys (:func:`answer_key`, :func:`group_equivalent`)
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+import time
 from collections import OrderedDict
+from decimal import Decimal
 from fractions import Fraction
 
-from slmmux.answers.extract import extract_answer, gold_answer, last_boxed, last_number
+from slmmux.answers.extract import (
+    MAX_ANSWER_CHARS,
+    MAX_COMPLETION_CHARS,
+    extract_answer,
+    gold_answer,
+    last_boxed,
+    last_number,
+)
 from slmmux.answers.normalize import (
     BASE_NUMBER,
     normalize_gpqa,
@@ -60,37 +76,58 @@ __all__ = [
     "extract_answer", "last_boxed", "last_number", "normalize_math", "normalize_gsm8k", "normalize_gpqa",
     "parse_number", "number_key", "is_correct", "answers_equivalent", "equivalent_many", "answer_key",
     "answer_keys", "group_equivalent", "WorkerPool", "DEFAULT_TIMEOUT", "clear_cache", "MAX_SYMBOLIC_CHARS",
+    "MAX_ANSWER_CHARS", "MAX_COMPLETION_CHARS",
 ]
 
 BENCHMARKS = ("math", "gsm8k", "gpqa")
 MAX_SYMBOLIC_CHARS = 1000
 CACHE_SIZE = 200_000
+CACHE_BYTES = 64 * 1024 * 1024  # per cache (verdicts, keys): characters of the cached strings
 GROUP_MAX_KEYS = 12
 
 
 class _LRU:
-    def __init__(self, size: int):
+    """A thread-safe LRU bounded in entries and in bytes (the lengths of the key and value strings):
+    300 distinct answers of 1 MB must not keep 300 MB alive. An entry larger than a tenth of the budget
+    is not kept at all."""
+
+    def __init__(self, size: int, max_bytes: int = CACHE_BYTES):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._d: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _cost(key, value) -> int:
+        parts = (key if isinstance(key, tuple) else (key,)) + (value,)
+        return 64 + sum(len(p) for p in parts if isinstance(p, str))
 
     def get(self, key, default=None):
         with self._lock:
             if key in self._d:
                 self._d.move_to_end(key)
-                return self._d[key]
+                return self._d[key][0]
         return default
 
     def put(self, key, value) -> None:
+        cost = self._cost(key, value)
+        if cost > self.max_bytes // 10:
+            return
         with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
+            old = self._d.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._d[key] = (value, cost)
+            self.bytes += cost
+            while len(self._d) > self.size or self.bytes > self.max_bytes:
+                _, (_, c) = self._d.popitem(last=False)
+                self.bytes -= c
 
     def clear(self) -> None:
         with self._lock:
             self._d.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._d)
@@ -108,7 +145,7 @@ def clear_cache() -> None:
 
 
 def _check(benchmark: str) -> None:
-    if benchmark not in BENCHMARKS:
+    if not isinstance(benchmark, str) or benchmark not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(BENCHMARKS)}")
 
 
@@ -166,15 +203,36 @@ def equivalent_many(
     cache: bool = True,
 ) -> list[bool]:
     """Verdicts for ``(extracted answer, gold)`` pairs; symbolic checks run in ``pool`` in parallel."""
+    return _equivalent_many(pairs, benchmark, pool, cache, None)
+
+
+def _as_text(x) -> str | None:
+    """A gold or answer as text: strings as they are, numbers (an integer gold from a parquet file) as
+    their decimal form, anything else (None, bytes, containers, booleans) as no answer."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, (int, float, Fraction, Decimal)) and not isinstance(x, bool):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        return str(x)
+    return None
+
+
+def _equivalent_many(pairs, benchmark: str, pool: WorkerPool | None, cache: bool,
+                     deadline: float | None) -> list[bool]:
     _check(benchmark)
     out: list[bool | None] = [None] * len(pairs)
     todo: dict[tuple[str, str], list[int]] = {}
     for i, (answer, gold) in enumerate(pairs):
+        answer, gold = _as_text(answer), _as_text(gold)
         if answer is None or gold is None:
             out[i] = False
             continue
         if benchmark == "math":
             gold = gold_answer(gold)  # a gold given as a worked solution: its boxed / stated answer
+        if len(answer) > MAX_ANSWER_CHARS or len(gold) > MAX_ANSWER_CHARS:
+            out[i] = answer.strip() == gold.strip()  # too long to be an answer: exact text only
+            continue
         key = (answer, gold, benchmark)
         if cache:
             hit = _VERDICTS.get(key, _MISSING)
@@ -192,7 +250,7 @@ def equivalent_many(
         pool = pool or default_pool()
         items = list(todo)
         tasks = [("equivalent", _equivalence_args(a, g)) for a, g in items]
-        for (a, g), res in zip(items, pool.run(tasks)):
+        for (a, g), res in zip(items, pool.run(tasks, deadline)):
             verdict = bool(res)
             if cache:
                 _VERDICTS.put((a, g, benchmark), verdict)
@@ -214,22 +272,32 @@ def _equivalence_args(answer: str, gold: str) -> tuple:
 def answers_equivalent(answer: str | None, gold: str, benchmark: str, *, timeout: float | None = None,
                        cache: bool = True) -> bool:
     """Whether an already extracted answer is equivalent to the gold answer (see the module docstring)."""
-    pool = default_pool(timeout) if timeout is not None else None
-    return equivalent_many([(answer, gold)], benchmark, pool=pool, cache=cache)[0]
+    return _single(answer, gold, benchmark, timeout, cache, time.monotonic())
+
+
+def _single(answer, gold, benchmark: str, timeout: float | None, cache: bool, started: float) -> bool:
+    """One verdict from the shared pool, by ``started + timeout`` (queueing for a worker included)."""
+    pool = default_pool(timeout) if timeout is not None else default_pool()
+    return _equivalent_many([(answer, gold)], benchmark, pool, cache, started + pool.timeout)[0]
 
 
 def is_correct(prediction: str | None, gold: str, benchmark: str, *, timeout: float | None = None) -> bool:
     """Whether ``prediction`` (a whole completion or a bare answer) answers ``gold`` correctly.
 
     The answer is taken with flexible extraction (a short single-line prediction is itself the
-    answer). Returns within ``timeout`` (default :data:`DEFAULT_TIMEOUT`) seconds plus pool overhead,
-    from any thread; never raises on odd input.
+    answer). Returns within ``timeout`` (default :data:`DEFAULT_TIMEOUT`) seconds from the call,
+    extraction, normalisation and the wait for a free worker included, plus the pool's overhead (and,
+    when the call needs a fresh worker process, that worker's start), from any thread; never raises
+    on odd input: a number as prediction or gold is read as its decimal text, any other non-string
+    value (None, bytes, a container) is not correct.
     """
+    started = time.monotonic()
     _check(benchmark)
-    if prediction is None or gold is None:
+    prediction = _as_text(prediction)
+    if prediction is None or _as_text(gold) is None:
         return False
     answer = extract_answer(prediction, benchmark, "flexible")
-    return answers_equivalent(answer, gold, benchmark, timeout=timeout)
+    return _single(answer, gold, benchmark, timeout, True, started)
 
 
 def answer_keys(answers: list[str | None], benchmark: str, pool: WorkerPool | None = None) -> list[str | None]:
@@ -238,8 +306,8 @@ def answer_keys(answers: list[str | None], benchmark: str, pool: WorkerPool | No
     out: list[str | None] = [None] * len(answers)
     todo: dict[str, list[int]] = {}
     for i, a in enumerate(answers):
-        if a is None:
-            continue
+        if not isinstance(a, str):
+            continue  # no answer (None, or a non-string value): no key
         cached = _KEYS.get((a, benchmark))
         if cached is not None:
             out[i] = cached

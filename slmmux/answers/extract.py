@@ -5,8 +5,10 @@ takes the completion text and returns a candidate answer or ``None``; the chain 
 candidate. ``strict`` chains contain only the prompt's own answer format; ``flexible`` chains start
 with the strict filters, then fall back to robust patterns.
 
-All filters run in time linear in the text (no nested quantifiers over the whole text), so a 1 MB
-completion is handled in milliseconds.
+All filters run in time linear in the text (no nested quantifiers over the whole text, no lazy scan
+retried from every unmatched opener, no recursion per answer marker); a completion is read from its last
+:data:`MAX_COMPLETION_CHARS` characters and an answer longer than :data:`MAX_ANSWER_CHARS` is no answer,
+so extraction of any input takes well under a second.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 
+from slmmux.answers.normalize import MAX_ANSWER_CHARS
+
 Filter = Callable[[str], "str | None"]
 
 MODES = ("strict", "flexible")
+# Input bounds (see extract_answer): about 50k tokens, beyond any configured max_tokens; far longer than
+# any real answer (the longest MATH-500 gold is under 200 characters).
+MAX_COMPLETION_CHARS = 200_000
 
 # --------------------------------------------------------------------------------------------------
 # \boxed{...}
@@ -87,11 +94,16 @@ def last_boxed(text: str) -> str | None:
         return None
     end = len(text)
     matches = None  # built on the first malformed box, so each later box costs O(1)
+    # where each command was last found: a command absent from the text is searched for once, not once
+    # per box ("\\boxed{}" * n was quadratic)
+    found = {cmd: len(text) + 1 for cmd in _BOX_COMMANDS}
     while True:
         best = -1
         best_cmd = ""
         for cmd in _BOX_COMMANDS:
-            p = text.rfind(cmd, 0, end)
+            if found[cmd] > end - len(cmd):
+                found[cmd] = text.rfind(cmd, 0, end)
+            p = found[cmd]
             if p > best:
                 best, best_cmd = p, cmd
         if best < 0:
@@ -116,7 +128,7 @@ _NUMBER = re.compile(
     r"(?<![\w.)\]])(?P<sign>-\s?)?\$?\s?"
     r"(?P<num>\d{1,3}(?:" + _SEP + r"\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?/\s?(?P<den>\d+(?:\.\d+)?))?"
-    r"(?![\d,]*\d)"
+    r"(?!,*\d)"  # not the start of a longer number (",*": one pass over a run of commas, not one per digit)
 )
 # A number grouped by plain spaces ("1 000", "-12 345.5"), read as one number only where the number is
 # the whole answer (a bare answer, or right after an answer marker), never in running prose ("5 100-m races").
@@ -158,19 +170,43 @@ _ANSWER_PHRASE = re.compile(
 _TRAILING_JUNK = re.compile(r"(?i)(?:\.\s*i hope it is correct\.?|\*\*)\s*$")
 
 
-_QUOTES = re.compile(r'^(?:\\?["“”`]|\'\')(?P<q>[^"“”`]*?)(?:\\?["“”`]|\'\')\W*$', re.S)
+_QUOTE_CHARS = '"“”`'
+_NON_WORD_RUN = re.compile(r"\W*")
+
+
+def _quoted(s: str) -> str | None:
+    r"""The quoted text of ``s`` when ``s`` is one quotation followed only by punctuation (``"C".``,
+    ``''x''``, ``\"5\"``), else None. The matches of
+    ``^(?:\\?["“”`]|'')(?P<q>[^"“”`]*?)(?:\\?["“”`]|'')\W*$``, found in linear time (that expression
+    retried its lazy scan at every closing candidate: quadratic on ``"`` + ``''`` * n)."""
+    if s.startswith("''"):
+        o = 2
+    elif s[:1] and s[0] in _QUOTE_CHARS:
+        o = 1
+    elif s[:1] == "\\" and s[1:2] and s[1] in _QUOTE_CHARS:
+        o = 2
+    else:
+        return None
+    first = min((i for i in (s.find(c, o) for c in _QUOTE_CHARS) if i >= 0), default=len(s))
+    tail = len(s) - _NON_WORD_RUN.match(s[::-1]).end()  # s[tail:] is all non-word characters
+    p = s.find("''", max(o, tail - 2), first)  # the lazy group ends at the first closing candidate that fits
+    if p >= 0:
+        return s[o:p]
+    if first < len(s) and first + 1 >= tail:
+        return s[o : first - 1] if first - 1 >= o and s[first - 1] == "\\" else s[o:first]
+    return None
 _LIST_REST = re.compile(r"(?:[\s,;.]|\band\b|\bor\b)*")
 
 
 def _clean_phrase(s: str) -> str:
     s = _TRAILING_JUNK.sub("", s.strip()).strip()
     s = s.strip("*").strip()
-    m = _QUOTES.match(s)
-    if m:  # 'The final answer is "$12$ and $13$".': the quoted text
-        s = m.group("q").strip()
-    if s.count("$") >= 4 and _LIST_REST.fullmatch(_MATH_SPAN.sub(" ", s)):
+    q = _quoted(s)
+    if q is not None:  # 'The final answer is "$12$ and $13$".': the quoted text
+        s = q.strip()
+    if s.count("$") >= 4 and _LIST_REST.fullmatch(_spans_sub(s, lambda _sp: " ")):
         # "$12$ and $13$": several math spans joined by commas/"and" are one answer
-        s = _MATH_SPAN.sub(lambda m: next(g for g in m.groups() if g is not None), s)
+        s = _spans_sub(s, lambda sp: sp.content)
     if s.startswith("$$") and s.count("$$") >= 2:
         s = s[2 : s.index("$$", 2)]
     elif len(s) >= 2 and s[0] == "$" and s.count("$") >= 2:
@@ -183,17 +219,33 @@ def _clean_phrase(s: str) -> str:
     return s
 
 
+# the answer phrase without what follows it: finds the markers nested inside one phrase's answer
+_ANSWER_MARKER = re.compile(_ANSWER_PHRASE.pattern.split(r"\s*(?:\*\*)?\s*(?P<ans>")[0])
+_AFTER_MARKER = re.compile(r"\s*(?:\*\*)?\s*")
+
+
 def _last_phrase(text: str) -> str | None:
+    """The answer after the last answer phrase; when that answer holds further phrases ("Final Answer:
+    The final answer is $x$"), the answer after the innermost one that is not empty.
+
+    Iterative and linear in the text: a phrase's answer runs to the end of its line, so the nested
+    phrases are the markers found left to right in it; a degenerate loop (``"Answer: " * 995``) is
+    one pass, not one recursion per marker."""
     last = None
     for last in _ANSWER_PHRASE.finditer(text):
         pass
     if last is None:
         return None
-    inner = _last_phrase(last.group("ans"))  # "Final Answer: The final answer is $x$"
-    if inner is not None:
-        return inner
-    ans = _clean_phrase(last.group("ans"))
-    return ans or None
+    start, end = last.start("ans"), last.end("ans")
+    # candidate starts of the answer, outermost first: after each nested marker's own spacing
+    starts = [start]
+    for m in _ANSWER_MARKER.finditer(text, start, end):
+        starts.append(_AFTER_MARKER.match(text, m.end(), end).end())
+    for s in reversed(starts):
+        ans = _clean_phrase(text[s:end])
+        if ans:
+            return ans
+    return None
 
 
 def _bare(text: str, max_len: int = 80) -> str | None:
@@ -201,8 +253,8 @@ def _bare(text: str, max_len: int = 80) -> str | None:
     s = text.strip()
     if not s or len(s) > max_len or "\n" in s:
         return None
-    spans = _MATH_SPAN.findall(s)
-    if spans and not (len(spans) == 1 and _MATH_SPAN.fullmatch(s)):
+    spans = _math_spans(s)
+    if spans and not (len(spans) == 1 and spans[0].span() == (0, len(s))):
         return None  # prose around math ("Answer $ 9 $"): the math span is the answer, see math_last_span
     if len(_PROSE_WORD.findall(_TEXT_ARG.sub(" ", s))) >= 2 and len(_NUMBER.findall(s)) == 1 and not spans:
         return last_number(s)  # a sentence with one number and no math ("It is 4."): the number
@@ -218,11 +270,92 @@ _TEXT_ARG = re.compile(r"\\(?:text|mbox|textbf|textit|mathrm)\{[^{}]*\}|[A-Za-z]
 
 
 # Math spans: display ($$...$$, \[...\]) may run over lines, inline ($...$, \(...\)) may not (as in
-# math-verify). An escaped dollar \$ is not a delimiter.
-_MATH_SPAN = re.compile(
-    r"\$\$(?P<dd>.+?)\$\$|\\\[(?P<db>.+?)\\\]|(?<!\\)\$(?P<d>(?:\\\$|[^$\n])+?)(?<!\\)\$|\\\((?P<p>[^\n]+?)\\\)",
-    re.S,
-)
+# math-verify). An escaped dollar \$ is not a delimiter. The spans are those of the regular expression
+#   \$\$(.+?)\$\$ | \\\[(.+?)\\\] | (?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$ | \\\(([^\n]+?)\\\)   (re.S)
+# found by a linear scan (:func:`_math_spans`): that expression, with finditer, retries the lazy scan from
+# every opener without a closer ("\\(" * 30000 took 17 s); the scan remembers where each closer was last
+# found, so every character is looked at a bounded number of times.
+_SPAN_OPENER = re.compile(r"\$|\\[\[(]")
+
+
+class _Span:
+    __slots__ = ("start", "end", "content")
+
+    def __init__(self, start: int, end: int, content: str):
+        self.start, self.end, self.content = start, end, content
+
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+class _NextFinder:
+    """``text.find(needle, pos)`` for non-decreasing ``pos``, each character searched once."""
+
+    def __init__(self, text: str, needle: str):
+        self.text, self.needle, self.at = text, needle, -1
+
+    def __call__(self, pos: int) -> int:
+        if self.at < pos:
+            found = self.text.find(self.needle, pos)
+            self.at = found if found >= 0 else len(self.text) + 1
+        return self.at
+
+
+def _math_spans(text: str) -> list[_Span]:
+    """The math spans of ``text``, left to right, non-overlapping (see the comment above); linear time."""
+    spans: list[_Span] = []
+    n = len(text)
+    dd, db, dp, nl, dollar = (_NextFinder(text, x) for x in ("$$", "\\]", "\\)", "\n", "$"))
+
+    def inline_dollar_close(pos: int) -> int:  # the first $ at or after pos not preceded by a backslash
+        while True:
+            k = dollar(pos)
+            if k > n or text[k - 1] != "\\":
+                return k
+            pos = k + 1
+
+    pos = 0
+    while True:
+        m = _SPAN_OPENER.search(text, pos)
+        if m is None:
+            return spans
+        i = m.start()
+        span = None
+        if text.startswith("$$", i):
+            j = dd(i + 3)
+            if j <= n:
+                span = _Span(i, j + 2, text[i + 2 : j])
+        elif text.startswith("\\[", i):
+            j = db(i + 3)
+            if j <= n:
+                span = _Span(i, j + 2, text[i + 2 : j])
+        elif text.startswith("\\(", i):
+            j = dp(i + 3)
+            if j <= n and nl(i + 2) > j:
+                span = _Span(i, j + 2, text[i + 2 : j])
+        if span is None and text[i] == "$" and (i == 0 or text[i - 1] != "\\") and i + 1 < n \
+                and text[i + 1] not in "$\n":
+            k = inline_dollar_close(i + 2)
+            if k <= n and nl(i + 1) > k:
+                span = _Span(i, k + 1, text[i + 1 : k])
+        if span is None:
+            pos = i + 1
+        else:
+            spans.append(span)
+            pos = span.end
+
+
+def _spans_sub(text: str, repl) -> str:
+    """``text`` with each math span replaced by ``repl(span)`` (a string)."""
+    out, last = [], 0
+    for sp in _math_spans(text):
+        out.append(text[last : sp.start])
+        out.append(repl(sp))
+        last = sp.end
+    out.append(text[last:])
+    return "".join(out)
+
+
 # What may stand between two boxes that together give one answer: "\boxed{1}, \boxed{2} and \boxed{3}",
 # "$\boxed{a}$ \quad \text{and} \quad $\boxed{b}$" (whitespace, commas, "and"/"or", spacing, delimiters).
 # Also: a \text{} that ends in a conjunction ("\text{ for part (a) and }"), one label word right after a
@@ -242,11 +375,11 @@ def _rightmost_value(text: str, skip_variables: bool) -> str | None:
     last number. ``skip_variables``: a span that is a lone variable name (``$n$``) is not a value."""
     last = None
     last_end = 0
-    for m in _MATH_SPAN.finditer(text):
-        content = next(g for g in m.groups() if g is not None).strip().rstrip(".,;").strip()
+    for m in _math_spans(text):
+        content = m.content.strip().rstrip(".,;").strip()
         if not content or (skip_variables and _LONE_VARIABLE.fullmatch(content)):
             continue
-        last, last_end = content, m.end()
+        last, last_end = content, m.end
     after = last_number(text[last_end:]) if last_end < len(text) else None
     if after is not None:
         return after
@@ -300,7 +433,7 @@ def math_boxed(text: str) -> str | None:
         box_end = group[1] if group else pos + len(cmd) + 1 + len(content)
         if parts and not _BOX_SEPARATOR.fullmatch(text[box_end:end]):
             if spans is None:
-                spans = [m.span() for m in _MATH_SPAN.finditer(text)]
+                spans = [m.span() for m in _math_spans(text)]
             same = _span_of(spans, end)
             if same is None or _span_of(spans, pos) != same:
                 break
@@ -321,7 +454,7 @@ def math_phrase(text: str) -> str | None:
     inner = last_boxed(ans)
     if inner is not None:
         return inner
-    if len(_PROSE_WORD.findall(_MATH_SPAN.sub(" ", ans))) >= 2:
+    if len(_PROSE_WORD.findall(_spans_sub(ans, lambda _sp: " "))) >= 2:
         # a sentence ("The largest $n$ is 34.", "The volume of $ABCD$ is 120."): its rightmost value
         return _rightmost_value(ans, skip_variables=True) or ans
     return ans
@@ -340,7 +473,7 @@ def math_boxed_or_later_phrase(text: str) -> str | None:
     if last is None or last.start() < max(text.rfind(cmd) for cmd in _BOX_COMMANDS):
         return box
     phrase = math_phrase(text[last.start():])
-    if phrase is None or len(_PROSE_WORD.findall(_MATH_SPAN.sub(" ", phrase))) >= 2:
+    if phrase is None or len(_PROSE_WORD.findall(_spans_sub(phrase, lambda _sp: " "))) >= 2:
         return box  # the phrase is prose without a value ("the answer is the one above")
     return phrase
 
@@ -545,12 +678,13 @@ def strip_chat_template(text: str) -> str:
 
 
 def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
+    """The first non-empty candidate of the chain; one longer than :data:`MAX_ANSWER_CHARS` means no answer."""
     for f in filters:
         ans = f(text)
         if ans is not None:
             ans = ans.strip()
             if ans:
-                return ans
+                return ans if len(ans) <= MAX_ANSWER_CHARS else None
     return None
 
 
@@ -562,11 +696,17 @@ def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> 
     or ``"flexible"`` (strict first, then fallbacks). GSM8K answers come back as plain numbers
     (``"1234"``, ``"-3.5"``, ``"3/4"``), GPQA answers as one letter A-D, MATH answers as the raw
     LaTeX of the answer (normalise it with :func:`slmmux.answers.normalize_math`).
+
+    Bounds: only the last :data:`MAX_COMPLETION_CHARS` characters are read; an extracted answer longer
+    than :data:`MAX_ANSWER_CHARS` counts as no answer (a degenerate loop, not an answer); a non-string
+    ``text`` has no answer. Every filter runs in time linear in the text.
     """
-    if benchmark not in CHAINS:
+    if not isinstance(benchmark, str) or benchmark not in CHAINS:
         raise ValueError(f"unknown benchmark {benchmark!r}; expected one of {', '.join(CHAINS)}")
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"unknown extraction mode {mode!r}; expected one of {', '.join(MODES)}")
-    if not text:
-        return None
+    if not isinstance(text, str) or not text:
+        return None  # no completion (None, a non-string value from a corrupt file): no answer
+    if len(text) > MAX_COMPLETION_CHARS:
+        text = text[-MAX_COMPLETION_CHARS:]  # the answer is at the end; the head of a runaway loop is not read
     return run_chain(strip_chat_template(text), CHAINS[benchmark][mode])

@@ -25,6 +25,11 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+# An answer longer than this is a runaway loop, not an answer: extraction returns no answer and the
+# normalisers return it stripped but otherwise unchanged (compared as exact text), so that their cost
+# stays bounded whatever the input. The longest MATH-500 gold is under 200 characters.
+MAX_ANSWER_CHARS = 10_000
+
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|~")
 _UNIT_WORDS = (
     "cm|centimeters?|mm|millimeters?|m|meters?|km|kilometers?|in|inch|inches|ft|foot|feet|yd|yards?|mi|miles?|"
@@ -32,6 +37,7 @@ _UNIT_WORDS = (
     "days?|weeks?|months?|years?|mph|kg|g|grams?|kilograms?|pounds?|lbs?|ounces?|oz|liters?|l|ml|gallons?|"
     "points?|people|students?|ways?|percent|percentage|pct|times|inches\\^2|feet\\^2|cm\\^2|m\\^2|sq\\s*ft|sq\\s*in"
 )
+_UNIT_WINDOW = 200  # characters: longer than any unit text ("\\text{ square centimeters }^2") or label
 _UNIT_PREFIX = r"(?:square\s*|sq\.?\s*|cubic\s*)?"
 _TRAILING_UNIT_TEXT = re.compile(
     r"\\(?:text|mbox|textrm|mathrm)\{\s*" + _UNIT_PREFIX + r"(?:" + _UNIT_WORDS + r")\s*\}(?:\^\{?[23]\}?)?$"
@@ -113,9 +119,11 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
 
     ``strip_assignment=False`` keeps ``y = ...`` whole (to compare equations such as ``y = 2x+3`` and
     ``2x - y + 3 = 0``)."""
-    if answer is None:
+    if not isinstance(answer, str):
         return None
     s = answer.strip()
+    if len(s) > MAX_ANSWER_CHARS:
+        return s
     if len(s) > 2 and s[0] == "$" and s[-1] == "$":
         s = s.strip("$")
     s = s.replace("\n", " ")
@@ -133,12 +141,20 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
     s = s.replace("\\%", "").replace("%", "")
     s = s.strip()
     # units: trailing \text{ cm}, then unwrap the remaining text commands
-    prev = None
-    while prev != s:
-        prev = s
-        t = _TRAILING_UNIT_TEXT.sub("", s).strip()
-        if t:  # never remove the whole answer
-            s = t
+    end = len(s)
+    while True:
+        # a unit is short: look for it in the tail only, and move an end index rather than copy the
+        # string, so that n glued units cost O(n), not O(n^2)
+        m = _TRAILING_UNIT_TEXT.search(s, max(0, end - _UNIT_WINDOW), end)
+        if m is None:
+            break
+        cut = m.start()
+        while cut and s[cut - 1].isspace():
+            cut -= 1
+        if not cut:  # never remove the whole answer
+            break
+        end = cut
+    s = s[:end]
     s = _unwrap_text(s)
     t = _TRAILING_UNIT_PLAIN.sub("", s).strip()
     if t:
@@ -222,7 +238,7 @@ def number_key(x: Fraction) -> str:
 
 def normalize_gsm8k(answer: str | None) -> str | None:
     """A GSM8K answer (or gold) as a canonical number string, or the stripped text if it is not one."""
-    if answer is None:
+    if not isinstance(answer, str):
         return None
     s = answer.strip().replace(",", "").replace("$", "").replace(" ", "")
     s = s.rstrip(".")
@@ -230,8 +246,12 @@ def normalize_gsm8k(answer: str | None) -> str | None:
     return number_key(x) if x is not None else s
 
 
+_GPQA_LETTER = re.compile(r"\(?\s*([A-Da-d])\s*\)?\.?")
+
+
 def normalize_gpqa(answer: str | None) -> str | None:
-    if answer is None:
+    if not isinstance(answer, str):
         return None
-    m = re.fullmatch(r"\s*\(?\s*([A-Da-d])\s*\)?\.?\s*", answer)
-    return m.group(1).upper() if m else answer.strip()
+    s = answer.strip()  # first: "\\s*" on both sides of the pattern is quadratic on a long run of spaces
+    m = _GPQA_LETTER.fullmatch(s)
+    return m.group(1).upper() if m else s

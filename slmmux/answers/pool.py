@@ -9,19 +9,28 @@ exhausting the machine; a worker that dies for any reason is replaced the same w
 
 Each worker is a fresh interpreter (``python -m slmmux.answers._worker``) that imports math-verify and
 sympy once (under a second); a replacement is started as soon as a worker is killed, so it is
-usually ready before the next task. :meth:`WorkerPool.run` is thread-safe (one batch at a time) and never uses signals, so it may be called from any thread.
+usually ready before the next task. :meth:`WorkerPool.run` is thread-safe (concurrent calls use
+different workers) and never uses signals, so it may be called from any thread.
+
+A worker never outlives its use: when the grading process dies (even by SIGKILL, which runs no
+clean-up), the kernel kills its workers (``PR_SET_PDEATHSIG`` on Linux; workers are started from one
+long-lived thread, see :func:`_spawn`); elsewhere a worker notices within half a second that its parent
+is gone, and each task runs under a CPU-time limit (``RLIMIT_CPU``, the timeout rounded up plus 2 s) so
+that even a computation holding the interpreter lock in C (a huge integer power) ends.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 
 log = logging.getLogger(__name__)
@@ -31,16 +40,33 @@ DEFAULT_MEMORY_MB = 2048
 _START_TIMEOUT = 120.0
 
 
+_spawner: tuple[int, ThreadPoolExecutor] | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawn(args: list[str], **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen`` run on one long-lived thread of this process. A worker asks the kernel to
+    kill it when its parent dies (``PR_SET_PDEATHSIG``), and the kernel means the parent *thread*: a
+    worker started from a short-lived caller thread would die with that thread."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None or _spawner[0] != os.getpid():  # none yet, or a forked copy's dead thread
+            _spawner = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="slmmux-worker-spawner"))
+        executor = _spawner[1]
+    return executor.submit(subprocess.Popen, args, **kwargs).result()
+
+
 class _Worker:
     """One worker: a fresh interpreter (``python -m slmmux.answers._worker``), never a fork, so it is
     safe to start from any thread and needs no ``if __name__ == "__main__"`` guard in the caller."""
 
-    def __init__(self, memory_mb: int):
+    def __init__(self, memory_mb: int, timeout: float = DEFAULT_TIMEOUT):
         r1, w1 = os.pipe()  # parent -> child
         r2, w2 = os.pipe()  # child -> parent
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "slmmux.answers._worker", str(r1), str(w2), str(memory_mb)],
+            self.proc = _spawn(
+                [sys.executable, "-m", "slmmux.answers._worker", str(r1), str(w2), str(memory_mb),
+                 str(math.ceil(timeout)), str(os.getpid())],
                 pass_fds=(r1, w2), stdin=subprocess.DEVNULL, close_fds=True,
             )
         finally:
@@ -80,7 +106,12 @@ class _Worker:
 
 
 class WorkerPool:
-    """``workers`` worker processes; each task gets ``timeout`` seconds of wall time."""
+    """``workers`` worker processes (started when first needed); each task gets ``timeout`` seconds of
+    wall time.
+
+    Several threads may call :meth:`run` at once: each call takes the workers that are free (waiting
+    for one when none is), so a slow task of one thread holds up only its own worker, and a call with
+    a ``deadline`` never waits or computes past it, queueing included."""
 
     def __init__(self, workers: int = 1, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
         if workers < 1:
@@ -91,17 +122,22 @@ class WorkerPool:
         self.timeout = float(timeout)
         self.memory_mb = memory_mb
         self._workers: list[_Worker | None] = [None] * workers
-        self._lock = threading.Lock()
+        self._free = set(range(workers))
+        self._cond = threading.Condition()
         self.timeouts = 0
         self.failures = 0
+        self.start_wait = 0.0  # seconds calls spent waiting for worker processes to start
         self._pid = os.getpid()
+
+    def _start(self) -> _Worker:
+        return _Worker(self.memory_mb, self.timeout)
 
     def _get(self, i: int) -> _Worker:
         w = self._workers[i]
         if w is None or not w.is_alive():
             if w is not None:
                 w.kill()
-            w = self._workers[i] = _Worker(self.memory_mb)
+            w = self._workers[i] = self._start()
         w.wait_ready()
         return w
 
@@ -110,57 +146,114 @@ class WorkerPool:
         if w is not None:
             w.kill()
         # start the replacement at once: it imports sympy while the batch goes on
-        self._workers[i] = _Worker(self.memory_mb)
+        self._workers[i] = self._start()
 
-    def run(self, tasks: list[tuple[str, tuple]]) -> list:
-        """Run ``(task_name, args)`` tasks; results in order, ``None`` for a timeout or a failure."""
+    def _count(self, timeouts: int = 0, failures: int = 0, start_wait: float = 0.0) -> None:
+        with self._cond:
+            self.timeouts += timeouts
+            self.failures += failures
+            self.start_wait += start_wait
+
+    def _checkout(self, wanted: int, deadline: float | None) -> list[int]:
+        """Up to ``wanted`` free workers (started ones first), waiting until ``deadline`` for the first."""
+        with self._cond:
+            while not self._free:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return []
+                self._cond.wait(left)
+            # ready workers first, then ones still starting, then slots without a process
+            order = sorted(self._free, key=lambda i: (self._workers[i] is None,
+                                                      self._workers[i] is not None and not self._workers[i].ready, i))
+            slots = order[: max(1, wanted)]
+            self._free.difference_update(slots)
+            return slots
+
+    def _release(self, slots: list[int]) -> None:
+        with self._cond:
+            self._free.update(slots)
+            self._cond.notify_all()
+
+    def run(self, tasks: list[tuple[str, tuple]], deadline: float | None = None) -> list:
+        """Run ``(task_name, args)`` tasks; results in order, ``None`` for a timeout or a failure.
+
+        ``deadline`` (a :func:`time.monotonic` time): no task is waited for past it, the wait for a
+        free worker included; tasks not finished by then count as timeouts."""
         if os.getpid() != self._pid:  # a forked copy must not share the parent's pipes
             self._workers = [None] * self.n_workers
+            self._free = set(range(self.n_workers))
+            self._cond = threading.Condition()
             self._pid = os.getpid()
         results: list = [None] * len(tasks)
         if not tasks:
             return results
-        with self._lock:
-            pending = deque(range(len(tasks)))
-            busy: dict[int, tuple[int, float]] = {}  # worker index -> (task index, deadline)
-            while pending or busy:
-                for i in range(self.n_workers):
-                    if not pending:
-                        break
-                    if i in busy:
-                        continue
-                    w = self._get(i)
-                    t = pending.popleft()
-                    try:
-                        w.send_conn.send(tasks[t])
-                    except (OSError, ValueError):
-                        self._replace(i)
-                        self.failures += 1
-                        continue
-                    busy[i] = (t, time.monotonic() + self.timeout)
-                now = time.monotonic()
-                wait_for = max(0.0, min(d for _, d in busy.values()) - now)
-                conns = {self._workers[i].conn: i for i in busy}
-                ready = wait(list(conns), timeout=wait_for)
-                for conn in ready:
-                    i = conns[conn]
-                    t, _ = busy.pop(i)
-                    try:
-                        _, results[t] = conn.recv()
-                    except (EOFError, OSError):  # the worker died (e.g. killed by the kernel)
-                        self.failures += 1
-                        self._replace(i)
-                now = time.monotonic()
-                for i, (t, deadline) in list(busy.items()):
-                    if deadline <= now:
-                        busy.pop(i)
-                        self.timeouts += 1
-                        log.debug("equivalence task %r timed out after %.1f s; worker replaced", tasks[t][0], self.timeout)
-                        self._replace(i)
+        slots = self._checkout(len(tasks), deadline)
+        if not slots:
+            self._count(timeouts=len(tasks))
+            return results
+        try:
+            self._run_on(slots, tasks, results, deadline)
+        finally:
+            self._release(slots)
         return results
 
+    def _run_on(self, slots: list[int], tasks: list, results: list, deadline: float | None) -> None:
+        pending = deque(range(len(tasks)))
+        busy: dict[int, tuple[int, float]] = {}  # worker index -> (task index, deadline)
+        resent: set[int] = set()
+        while pending or busy:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline and pending:
+                self._count(timeouts=len(pending))
+                pending.clear()
+            for i in slots:
+                if not pending:
+                    break
+                if i in busy:
+                    continue
+                t0 = time.monotonic()
+                w = self._get(i)
+                started = time.monotonic() - t0
+                if started > 0.001:
+                    self._count(start_wait=started)
+                    if deadline is not None:  # a worker's start (first use, or after a kill) is not the task's time
+                        deadline += started
+                t = pending.popleft()
+                try:
+                    w.send_conn.send(tasks[t])
+                except (OSError, ValueError):  # the worker died between tasks: replace it, send again once
+                    self._replace(i)
+                    self._count(failures=1)
+                    if t not in resent:
+                        resent.add(t)
+                        pending.appendleft(t)
+                    continue
+                task_deadline = time.monotonic() + self.timeout
+                busy[i] = (t, task_deadline if deadline is None else min(task_deadline, deadline))
+            if not busy:
+                continue
+            now = time.monotonic()
+            wait_for = max(0.0, min(d for _, d in busy.values()) - now)
+            conns = {self._workers[i].conn: i for i in busy}
+            ready = wait(list(conns), timeout=wait_for)
+            for conn in ready:
+                i = conns[conn]
+                t, _ = busy.pop(i)
+                try:
+                    _, results[t] = conn.recv()
+                except (EOFError, OSError):  # the worker died (e.g. killed by the kernel)
+                    self._count(failures=1)
+                    self._replace(i)
+            now = time.monotonic()
+            for i, (t, d) in list(busy.items()):
+                if d <= now:
+                    busy.pop(i)
+                    self._count(timeouts=1)
+                    log.debug("equivalence task %r timed out; worker replaced", tasks[t][0])
+                    self._replace(i)
+
     def close(self) -> None:
-        with self._lock:
+        with self._cond:
             for i, w in enumerate(self._workers):
                 if w is not None:
                     w.kill()
@@ -177,14 +270,19 @@ _default: WorkerPool | None = None
 _default_lock = threading.Lock()
 
 
+DEFAULT_POOL_WORKERS = 4
+
+
 def default_pool(timeout: float = DEFAULT_TIMEOUT) -> WorkerPool:
-    """The process-wide one-worker pool used by single calls; recreated if ``timeout`` changes."""
+    """The process-wide pool used by single calls: :data:`DEFAULT_POOL_WORKERS` workers, each started
+    when concurrent calls first need it (one thread calling in turn uses one worker); recreated if
+    ``timeout`` changes."""
     global _default
     with _default_lock:
         if _default is None or _default.timeout != float(timeout):
             if _default is not None:
                 _default.close()
-            _default = WorkerPool(1, timeout)
+            _default = WorkerPool(DEFAULT_POOL_WORKERS, timeout)
         return _default
 
 
