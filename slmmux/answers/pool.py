@@ -266,27 +266,29 @@ class WorkerPool:
         self.close()
 
 
-_default: WorkerPool | None = None
+_defaults: dict[float, WorkerPool] = {}
 _default_lock = threading.Lock()
-
-
 DEFAULT_POOL_WORKERS = 4
+_MAX_DEFAULT_POOLS = 3
 
 
 def default_pool(timeout: float = DEFAULT_TIMEOUT) -> WorkerPool:
-    """The process-wide pool used by single calls: :data:`DEFAULT_POOL_WORKERS` workers, each started
-    when concurrent calls first need it (one thread calling in turn uses one worker); recreated if
-    ``timeout`` changes."""
-    global _default
+    """The process-wide pool for ``timeout`` used by single calls: :data:`DEFAULT_POOL_WORKERS` workers,
+    each started when concurrent calls first need it (one thread calling in turn uses one worker).
+    One pool per timeout (the few most recently used are kept), so that callers alternating between
+    timeouts (``is_correct(timeout=1)`` then ``answer_key``) do not restart workers every time."""
+    timeout = float(timeout)
     with _default_lock:
-        if _default is None or _default.timeout != float(timeout):
-            if _default is not None:
-                _default.close()
-            _default = WorkerPool(DEFAULT_POOL_WORKERS, timeout)
-        return _default
+        pool = _defaults.pop(timeout, None)
+        if pool is None:
+            pool = WorkerPool(DEFAULT_POOL_WORKERS, timeout)
+        _defaults[timeout] = pool  # most recently used last
+        while len(_defaults) > _MAX_DEFAULT_POOLS:
+            _defaults.pop(next(iter(_defaults))).close()
+        return pool
 
 
 @atexit.register
 def _close_default() -> None:
-    if _default is not None:
-        _default.close()
+    for pool in list(_defaults.values()):
+        pool.close()
