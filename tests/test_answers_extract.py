@@ -74,7 +74,8 @@ def test_gsm8k_extraction(text, strict, flexible):
     (r"The correct option is \boxed{C}", None, "C"),
     ("Options (A) and (B) fail, so only (D) remains", None, "D"),
     ("## answer: c ##", "C", "C"),
-    ("The answer is E.", None, None),
+    ("The answer is E.", None, "E"),  # a stated letter past the options: read, and wrong for any A-D gold
+    ("Option E", None, None),  # no answer marker: the weak fallbacks read only the options A-D
     # lighteval's published cases: a stated choice at the start or as the last word, "answer is <words> X"
     ("Let's think step by step. It's not A because it doesn't make sense, therefore I think it's B", None, "B"),
     ("The answer is for sure D, it can't be A or B", None, "D"),

@@ -555,14 +555,50 @@ def gsm8k_last_number(text: str) -> str | None:
 # GPQA
 
 _GPQA_MARKER = re.compile(r"##\s*(?i:answer)\s*:?\s*\(?\s*(?P<l>[A-Da-d])\s*\)?\s*##")
+# One chosen letter, in every wrapping models use: (B) （B） [B], \mathrm{E} \textbf{A} \boxed{\text{(C)}},
+# "C" 'C' “C”, **B**, a bare capital, or a lower-case letter when delimited or ending the sentence.
+# Options run A-J (GPQA has A-D; a letter past the options is simply wrong).
+_LETTER = (
+    r"(?:[(（\[]\s*(?P<l1>[A-Ja-j])\s*[)）\]]"
+    r"|\\(?:boxed|text|textbf|textrm|mathrm|mathbf)\s*\{\s*(?:\\text(?:bf)?\{)?\s*[(（]?(?P<l2>[A-Ja-j])[)）]?\s*\}?\s*\}"
+    r"|[\"'“‘`](?P<l3>[A-Ja-j])[\"'”’`]"
+    r"|\*\*\s*(?P<l4>[A-J])\s*\*\*"
+    r"|(?P<l5>[A-HJ])(?![\w'’])"  # not a bare "I" ("Answer: I think it is C")
+    r"|(?P<l6>[a-j])(?=\s*[.,;:)）]?\s*(?:$|\n|[,，。;]))"
+    r")"
+)
+_LETTER_GROUPS = ("l1", "l2", "l3", "l4", "l5", "l6")
+_LETTER_RE = re.compile(_LETTER)
+# a second letter right after the first ("A, B", "A and C", "B/D"): several letters are one answer, "A, B"
+_MORE_LETTERS = re.compile(r"\s*(?:,|，|、|/|&|\band\b|\bor\b)\s*" + _LETTER)
 _GPQA_PHRASE = re.compile(
-    r"(?i:answer\s*(?:is|:)|answer\s+is\s*:|correct\s+(?:option|choice)\s+is|choose|select)"
+    r"(?:(?i:answer\s*(?:is|:)|answer\s+is\s*:|correct\s+(?:option|choice)\s+is|choose|select)"
+    r"|(?:正确)?答案\s*(?:是|为|應為|应为)?\s*[:：]?|(?:選|选)(?:项|項|择|擇)?\s*[:：]?)"
     r"\s*(?:\*\*|\$)?\s*"
     # up to three lower-case words before the letter ("answer is for sure D"), never a negation
     # ("the answer is not A" names no answer)
-    r"(?:(?!(?:not|never|no|neither|nor|but)\b)[a-z]+\s+){0,3}(?i:option\s+|choice\s+)?"
-    r"(?:\((?P<p>[A-D])\)|\\(?:boxed|text|textbf)\{\(?(?P<b>[A-D])\)?\}|(?P<l>[A-D])(?![\w'’]))"
+    r"(?:(?!(?:not|never|no|neither|nor|but)\b)[a-z]{2,}\s+){0,3}(?i:option\s+|choice\s+)?"
+    + _LETTER
 )
+
+
+def _letter_of(m: re.Match) -> str:
+    return next(m.group(g) for g in _LETTER_GROUPS if m.group(g)).upper()
+
+
+def _letters_at(text: str, m: re.Match) -> str:
+    """The letter of ``m``, or "A, B" when more letters follow it."""
+    letters = [_letter_of(m)]
+    pos = m.end()
+    while len(letters) < 10:
+        more = _MORE_LETTERS.match(text, pos)
+        if more is None:
+            break
+        letters.append(_letter_of(more))
+        pos = more.end()
+    return ", ".join(letters)
+
+
 _GPQA_PAREN = re.compile(r"(?<![\w(])\((?P<l>[A-D])\)(?![\w)])")
 _GPQA_LAST_LINE = re.compile(r"^[\s*#>]*(?:(?i:option|choice)\s+)?\(?(?P<l>[A-D])\)?[\s.:*]*$")
 
@@ -576,21 +612,22 @@ def gpqa_marker(text: str) -> str | None:
 
 
 def gpqa_phrase(text: str) -> str | None:
-    """"answer is (C)", "Answer: C", "The correct option is B", ... (upper-case letter, not a word)."""
+    """"answer is (C)", "Answer: [b]", "The correct option is \\mathrm{B}", "答案：（B）", ... (see
+    ``_LETTER``); several letters ("Answer: A, C") come back as "A, C", which no single letter equals."""
     last = None
     for last in _GPQA_PHRASE.finditer(text):
         pass
     if last is None:
         return None
-    return last.group("p") or last.group("b") or last.group("l")
+    return _letters_at(text, last)
 
 
 def gpqa_boxed(text: str) -> str | None:
     box = last_boxed(text)
     if box is None:
         return None
-    m = re.fullmatch(r"\s*(?:\\text(?:bf)?\{)?\(?([A-D])\)?\}?\s*", box)
-    return m.group(1) if m else None
+    m = _LETTER_RE.fullmatch(box.strip()) or _LETTER_RE.fullmatch("\\boxed{" + box.strip() + "}")
+    return _letter_of(m) if m else None
 
 
 def gpqa_last_line(text: str) -> str | None:
@@ -677,6 +714,19 @@ def strip_chat_template(text: str) -> str:
     return text
 
 
+_END_OF_REASONING = "</think>"
+
+
+def after_reasoning(text: str) -> str:
+    """The text after the last ``</think>`` of a reasoning model, when there is any: the reasoning
+    before it names candidate answers ("maybe B... no, C"), the part after it states the answer."""
+    i = text.rfind(_END_OF_REASONING)
+    if i < 0:
+        return text
+    rest = text[i + len(_END_OF_REASONING):]
+    return rest if rest.strip() else text
+
+
 def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
     """The first non-empty candidate of the chain; one longer than :data:`MAX_ANSWER_CHARS` means no answer."""
     for f in filters:
@@ -709,4 +759,4 @@ def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> 
         return None  # no completion (None, a non-string value from a corrupt file): no answer
     if len(text) > MAX_COMPLETION_CHARS:
         text = text[-MAX_COMPLETION_CHARS:]  # the answer is at the end; the head of a runaway loop is not read
-    return run_chain(strip_chat_template(text), CHAINS[benchmark][mode])
+    return run_chain(after_reasoning(strip_chat_template(text)), CHAINS[benchmark][mode])

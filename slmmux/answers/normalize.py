@@ -246,7 +246,7 @@ def normalize_gsm8k(answer: str | None) -> str | None:
     return number_key(x) if x is not None else s
 
 
-_GPQA_LETTER = re.compile(r"\(?\s*([A-Da-d])\s*\)?\.?")
+_GPQA_LETTER = re.compile(r"\(?\s*([A-Ja-j])\s*\)?\.?")
 
 
 def normalize_gpqa(answer: str | None) -> str | None:
