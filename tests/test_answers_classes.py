@@ -46,3 +46,103 @@ def test_several_letters_are_not_a_single_letter(text):
 def test_a_pronoun_or_an_article_is_not_a_letter():
     assert extract_answer("Answer: I think it is C", "gpqa") == "C"
     assert extract_answer("the answer is a tricky one", "gpqa") is None
+
+
+# ------------------------------------------------------------------ 2. percentages (one policy per benchmark)
+
+
+@pytest.mark.parametrize("prediction, gold, want", [
+    # MATH: a percentage equals the number of percent (MATH's convention) and its value
+    (r"\boxed{12.5\%}", "12.5", True),
+    (r"\boxed{12.5\%}", "0.125", True),
+    ("The final answer is 40 percent.", "0.4", True),
+    (r"\boxed{\frac{1}{4}\%}", "0.0025", True),
+    (r"\boxed{0.4}", r"40\%", True),
+    (r"\boxed{40}", r"40\%", True),
+    (r"\boxed{12.5\%}", "0.0125", False),
+    (r"\boxed{4\%}", "0.4", False),
+])
+def test_math_percent_policy(prediction, gold, want):
+    assert is_correct(prediction, gold, "math") is want
+
+
+@pytest.mark.parametrize("prediction, gold, want", [
+    # GSM8K golds are the number of percent: the sign is dropped, never divided
+    ("So the discount is 15%.\n#### 15%", "15", True),
+    ("The answer is 15%", "0.15", False),
+    ("The answer is 0.15", "15", False),
+])
+def test_gsm8k_percent_policy(prediction, gold, want):
+    assert is_correct(prediction, gold, "gsm8k") is want
+
+
+# ------------------------------------------------------------------ 3. normalised text identity
+
+
+@pytest.mark.parametrize("text", [
+    r"all even $k$",
+    r"$x$ for every positive real $x$",
+    r"\lfloor n/2 \rfloor where $n$ is the number of rows",
+    r"\begin{pmatrix} 1/\sqrt{3} & 0 \\ 0 & 1/\sqrt{3} \end{pmatrix}",
+    r"$m = 2$ when $p$ is prime",
+])
+def test_the_gold_text_itself_is_correct(text):
+    assert is_correct(text, text, "math") is True
+    assert is_correct(f"  {text} ", text.replace(" ", "  "), "math") is True  # normalised: spacing differs
+
+
+# ------------------------------------------------------------------ 5. false accepts
+
+
+@pytest.mark.parametrize("prediction, gold", [
+    (r"\boxed{\tan(x) = \frac{3}{4}}", r"\cot(x) = \frac{3}{4}"),  # a relation with another left side
+    (r"\boxed{y = 7}", "x = 7"),
+    (r"\boxed{f(t) = 2}", "g(t) = 2"),
+])
+def test_a_relation_with_another_left_side_is_wrong(prediction, gold):
+    assert is_correct(prediction, gold, "math") is False
+
+
+def test_the_same_left_side_or_a_bare_value_still_counts():
+    assert is_correct(r"\boxed{\tan(x) = 0.75}", r"\tan(x) = \frac{3}{4}", "math") is True
+    assert is_correct(r"\boxed{y = 7}", "7", "math") is True
+
+
+@pytest.mark.parametrize("bench, text", [
+    ("gsm8k", "```python\ntotal = 12 * 4\nprint(total)\nresult = total + 2024\n```"),
+    ("gsm8k", "def solve():\n    eggs = 16 - 3 - 4\n    return eggs * 2\n"),
+    ("math", "x = symbols('x')\nsol = solve(x**2 - 4, x)\nprint(sol[1])  # 2\n"),
+])
+def test_the_last_number_of_a_program_is_not_an_answer(bench, text):
+    assert extract_answer(text, bench) is None
+
+
+def test_prose_after_a_code_block_still_gives_its_number():
+    text = "```python\nprint(6 * 7)\n```\nRunning it prints 42 apples in total."
+    assert extract_answer(text, "gsm8k") == "42"
+
+
+@pytest.mark.parametrize("prediction, gold, bench, want", [
+    (r"\boxed{12cm}", "12", "math", False),  # glued letters are a product in LaTeX: 12*c*m
+    (r"\boxed{12 cm}", "12", "math", True),  # a unit word after a space is a unit
+    (r"\boxed{12\text{ cm}}", "12", "math", True),
+    ("The answer is 12cm.", "12", "gsm8k", True),  # GSM8K reads the number
+])
+def test_units_glued_to_numbers(prediction, gold, bench, want):
+    assert is_correct(prediction, gold, bench) is want
+
+
+# ------------------------------------------------------------------ 6. golds in other shapes
+
+
+@pytest.mark.parametrize("prediction, gold, bench", [
+    (r"\boxed{5}", "5 = t", "math"),  # a relation written value first
+    (r"\boxed{\frac{3}{7}}", r"\frac{3}{7}=p", "math"),
+    (r"\boxed{\frac{5}{6}}", "so the answer is 0.8333333", "math"),  # a gold inside prose
+    ("#### 18", "The answer is 18 eggs.", "gsm8k"),
+    ("##Answer: C##", "The correct answer is (C)", "gpqa"),
+])
+def test_golds_as_relations_or_prose(prediction, gold, bench):
+    assert is_correct(prediction, gold, bench) is True
+    assert is_correct(r"\boxed{4}" if bench == "math" else "#### 4" if bench == "gsm8k" else "##Answer: A##",
+                      gold, bench) is False

@@ -62,7 +62,7 @@ def test_gsm8k_numeric_equality(gold, prediction, want):
 
 @pytest.mark.parametrize("gold, prediction, want", [
     ("C", "##Answer: C##", True), ("C", "The answer is (C).", True), ("C", "Answer carefully. ##Answer: B##", False),
-    ("A", "I think A is plausible", False), ("B", "B", True), ("B", "b", False),
+    ("A", "I think A is plausible", False), ("B", "B", True), ("B", "b", True),  # a bare letter in either case
 ])
 def test_gpqa_letter_equality(gold, prediction, want):
     assert is_correct(prediction, gold, "gpqa") is want

@@ -64,6 +64,9 @@ from slmmux.answers.extract import (
 )
 from slmmux.answers.normalize import (
     BASE_NUMBER,
+    GLUED_UNIT,
+    has_percent,
+    relation_side,
     normalize_gpqa,
     normalize_gsm8k,
     normalize_math,
@@ -164,11 +167,25 @@ def _cheap_verdict(answer: str, gold: str, benchmark: str) -> bool | None:
     a, g = normalize_math(answer), normalize_math(gold)
     if not a or not g:
         return False
+    la, lg = relation_side(answer), relation_side(gold)
+    if la is not None and lg is not None and la != lg:
+        return False  # "\sin(x) = 1/2" does not answer "\cos(x) = 1/2", nor "y = 3" "x = 3"
     if a == g:
         return True
+    if (GLUED_UNIT.match(a) and parse_number(g) is not None) or (GLUED_UNIT.match(g) and parse_number(a) is not None):
+        return False  # "12cm" is 12*c*m in LaTeX, not 12 (math-verify would drop the unit)
     na, ng = parse_number(a), parse_number(g)
     if na is not None and ng is not None:
-        return na == ng or _long_decimal_of(a, ng) or _long_decimal_of(g, na)
+        if na == ng or _long_decimal_of(a, ng) or _long_decimal_of(g, na):
+            return True
+        # a percentage against a plain number: the number of percent (10% = 10, MATH's convention) or
+        # its value (10% = 0.1); see docs/grading-policy.md
+        pa, pg = has_percent(answer), has_percent(gold)
+        if pa and not pg:
+            return na / 100 == ng or _long_decimal_of(g, na / 100)
+        if pg and not pa:
+            return ng / 100 == na or _long_decimal_of(a, ng / 100)
+        return False
     if BASE_NUMBER.match(a) or BASE_NUMBER.match(g):
         # a number written in another base (1011_2): exact digits, which sympy would misread
         return a.replace("{", "").replace("}", "") == g.replace("{", "").replace("}", "")
@@ -218,6 +235,21 @@ def _as_text(x) -> str | None:
     return None
 
 
+def _gold_of(gold: str, benchmark: str) -> str:
+    """The answer in a gold: MATH's worked solution or prose gives its boxed / stated answer; a GSM8K
+    gold that is not a number, or a GPQA gold that is not a letter, gives what extraction reads in it
+    ("the answer is 0.6666667", "Answer: (B)")."""
+    if benchmark == "math":
+        return gold_answer(gold)
+    if len(gold) > MAX_ANSWER_CHARS:
+        return gold
+    if benchmark == "gsm8k" and parse_number(normalize_gsm8k(gold)) is None:
+        return extract_answer(gold, "gsm8k") or gold
+    if benchmark == "gpqa" and len(normalize_gpqa(gold)) != 1:
+        return extract_answer(gold, "gpqa") or gold
+    return gold
+
+
 def _equivalent_many(pairs, benchmark: str, pool: WorkerPool | None, cache: bool,
                      deadline: float | None) -> list[bool]:
     _check(benchmark)
@@ -228,8 +260,7 @@ def _equivalent_many(pairs, benchmark: str, pool: WorkerPool | None, cache: bool
         if answer is None or gold is None:
             out[i] = False
             continue
-        if benchmark == "math":
-            gold = gold_answer(gold)  # a gold given as a worked solution: its boxed / stated answer
+        gold = _gold_of(gold, benchmark)
         if len(answer) > MAX_ANSWER_CHARS or len(gold) > MAX_ANSWER_CHARS:
             out[i] = answer.strip() == gold.strip()  # too long to be an answer: exact text only
             continue
@@ -296,8 +327,17 @@ def is_correct(prediction: str | None, gold: str, benchmark: str, *, timeout: fl
     prediction = _as_text(prediction)
     if prediction is None or _as_text(gold) is None:
         return False
+    if len(prediction) <= MAX_ANSWER_CHARS and _same_text(prediction, _gold_of(_as_text(gold), benchmark), benchmark):
+        return True  # the prediction is the gold's text ("odd $n$"), whatever extraction would take from it
     answer = extract_answer(prediction, benchmark, "flexible")
     return _single(answer, gold, benchmark, timeout, True, started)
+
+
+def _same_text(prediction: str, gold: str, benchmark: str) -> bool:
+    """Normalised text identity of a whole prediction and the gold's answer."""
+    normalize = {"math": normalize_math, "gsm8k": normalize_gsm8k, "gpqa": normalize_gpqa}[benchmark]
+    p, g = normalize(prediction), normalize(gold)
+    return bool(p) and p == g
 
 
 def answer_keys(answers: list[str | None], benchmark: str, pool: WorkerPool | None = None) -> list[str | None]:

@@ -380,7 +380,7 @@ def _rightmost_value(text: str, skip_variables: bool) -> str | None:
         if not content or (skip_variables and _LONE_VARIABLE.fullmatch(content)):
             continue
         last, last_end = content, m.end
-    after = last_number(text[last_end:]) if last_end < len(text) else None
+    after = prose_last_number(text[last_end:]) if last_end < len(text) else None
     if after is not None:
         return after
     if last is not None and len(_PROSE_WORD.findall(last)) >= 2 and "\\" not in last:
@@ -485,7 +485,7 @@ def gold_answer(gold: str) -> str:
         box = math_boxed(gold)
         if box is not None:
             return box
-    if "\n" in gold.strip() or len(gold) > 200:
+    if "\n" in gold.strip() or len(gold) > 200 or _ANSWER_PHRASE.search(gold):  # a solution, or prose
         phrase = math_phrase(gold)
         if phrase is not None:
             return phrase
@@ -496,8 +496,26 @@ def math_bare(text: str) -> str | None:
     return _bare(text)
 
 
-def math_last_number(text: str) -> str | None:
+_CODE_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_CODE_LINE = re.compile(r"^\s*(?:def |class |import |from \S+ import |return\b|print\(|for .* in .*:|while .*:|if .*:\s*$|"
+                        r"[A-Za-z_][\w.\[\]]* *[-+*/]?= *\S)", re.M)
+
+
+def prose_last_number(text: str) -> str | None:
+    """The last number of the prose: not inside a fenced code block, and none at all when the text is
+    unfenced code (two or more code-like lines): the last number of a program is not its answer."""
+    if "```" in text:
+        text = _CODE_FENCE.sub(" ", text)
+    lines = 0
+    for _ in _CODE_LINE.finditer(text):
+        lines += 1
+        if lines >= 2:
+            return None
     return last_number(text)
+
+
+def math_last_number(text: str) -> str | None:
+    return prose_last_number(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -548,7 +566,7 @@ def gsm8k_bare(text: str) -> str | None:
 
 
 def gsm8k_last_number(text: str) -> str | None:
-    return last_number(text)
+    return prose_last_number(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -630,6 +648,15 @@ def gpqa_boxed(text: str) -> str | None:
     return _letter_of(m) if m else None
 
 
+_GPQA_BARE = re.compile(r"\s*[(（\[]?\s*([A-Da-d])\s*[)）\]]?\.?\s*")
+
+
+def gpqa_bare(text: str) -> str | None:
+    """A completion that is only a letter, in either case: ``b``, ``(B)``, ``c.``."""
+    m = _GPQA_BARE.fullmatch(text) if len(text) < 64 else None
+    return m.group(1).upper() if m else None
+
+
 def gpqa_last_line(text: str) -> str | None:
     """The last non-empty line when it is only a letter, e.g. ``C``, ``(C)``, ``**C.**``."""
     for line in reversed(text.strip().splitlines()[-3:] if text.strip() else []):
@@ -684,7 +711,7 @@ CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
     },
     "gpqa": {
         "strict": (gpqa_marker,),
-        "flexible": (gpqa_marker, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised,
+        "flexible": (gpqa_marker, gpqa_bare, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised,
                      gpqa_leading_letter, gpqa_trailing_letter),
     },
 }

@@ -49,9 +49,17 @@ _FRAC_SHORT = re.compile(r"\\frac ?(\d)(\d)")
 _FRAC_HALF_SHORT = re.compile(r"\\frac ?(\d)\{")
 _FRAC_HALF_SHORT2 = re.compile(r"\\frac\{([^{}]*)\}(\d)")
 _SQRT_SHORT = re.compile(r"\\sqrt ?(\d+|[a-zA-Z])")
-_LHS_VARIABLE = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w]+\}?)?(?:\([a-z]\))?$")
+# a variable (x, y_1, \theta, f(x)) as the left side of "x = 3"; a function of one (\sin(x)) is not a
+# variable: "\sin(x) = 1/2" and "\cos(x) = 1/2" are different answers
+_FUNCTIONS = "sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|sinh|cosh|tanh|log|ln|lg|exp|det|max|min|gcd|lcm"
+_LHS_VARIABLE = re.compile(r"^(?:[a-zA-Z]|\\(?!(?:" + _FUNCTIONS + r")(?![a-zA-Z]))[a-zA-Z]+)(?:_\{?[\w]+\}?)?(?:\([a-z]\))?$")
+# the left side of a relation that names what is given: a variable or a function applied to one
+_SIMPLE_LHS = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[\w]+\}?)?(?:\^\{?\d\}?)?(?:\(?[a-z]\)?)?$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_TRAILING_UNIT_PLAIN = re.compile(r"(?<=\d)\s*" + _UNIT_PREFIX + r"(?:" + _UNIT_WORDS + r")\.?$", re.I)
+# a unit word after a number and a space ("10 cm"); letters glued to a number ("10cm") are a product in
+# LaTeX and stay (see docs/grading-policy.md)
+GLUED_UNIT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:" + _UNIT_WORDS + r")$", re.I)
+_TRAILING_UNIT_PLAIN = re.compile(r"(?<=\d)\s+" + _UNIT_PREFIX + r"(?:" + _UNIT_WORDS + r")\.?$", re.I)
 
 
 _UNICODE = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "·": "\\cdot ", "−": "-", "≤": "\\le ", "≥": "\\ge ",
@@ -177,6 +185,8 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
         lhs, rhs = s.split("=")
         if rhs and _LHS_VARIABLE.match(lhs):
             s = rhs
+        elif lhs and _LHS_VARIABLE.match(rhs) and not _LHS_VARIABLE.match(lhs):
+            s = lhs  # a gold written the other way round: "2 = x"
     if _THOUSANDS.match(s):
         s = s.replace(",", "")
     m = re.fullmatch(r"\(?([A-E])\)?", s)
@@ -186,6 +196,24 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
     if s.startswith("+"):
         s = s[1:]
     return s
+
+
+_PERCENT = re.compile(r"%|(?<![A-Za-z])(?:percent(?:age)?|pct)(?![A-Za-z])", re.I)
+
+
+def has_percent(answer: str | None) -> bool:
+    """Whether an answer is written as a percentage (``33.5%``, ``\\frac{1}{2}\\%``, ``12 percent``)."""
+    return isinstance(answer, str) and len(answer) <= MAX_ANSWER_CHARS and _PERCENT.search(answer) is not None
+
+
+def relation_side(answer: str | None) -> str | None:
+    """The normalised left side of an answer written ``lhs = rhs`` when that side names what is given
+    (``x``, ``y_1``, ``\\sin(x)``, ``f(x)``), else None."""
+    s = normalize_math(answer, strip_assignment=False)
+    if not s or s.count("=") != 1:
+        return None
+    lhs, rhs = s.split("=")
+    return lhs if rhs and _SIMPLE_LHS.match(lhs) else None
 
 
 _PLAIN_NUMBER = re.compile(r"^(-)?(\d+(?:\.\d*)?|\.\d+)(?:e([+-]?\d{1,3}))?$")
