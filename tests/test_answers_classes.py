@@ -146,3 +146,38 @@ def test_golds_as_relations_or_prose(prediction, gold, bench):
     assert is_correct(prediction, gold, bench) is True
     assert is_correct(r"\boxed{4}" if bench == "math" else "#### 4" if bench == "gsm8k" else "##Answer: A##",
                       gold, bench) is False
+
+
+# ------------------------------------------------------------------ 4. equivalences
+
+
+@pytest.mark.parametrize("answer, gold", [
+    ("2 3/4", "2.75"),  # mixed numbers
+    (r"-1 \frac{2}{5}", "-7/5"),
+    ("7:15 p.m.", "19:15"),  # clock times
+    ("19:15:00", "19:15"),
+    ("12:30 AM", "0:30"),
+    ("3**(1/3)", r"\sqrt[3]{3}"),  # Python-style powers
+    ("x**2 + 1", "x^2+1"),
+    ("(2+i)(2-i)", "5"),  # complex numbers in another form
+    ("i(3+i)", "-1+3i"),
+    (r"2\cos^2 x - 1", r"\cos(2x)"),  # trigonometric identities
+    ("5^2 2^3", r"5^2 \cdot 2^3"),  # products written with spaces
+    (r"\frac{3}{2} \sqrt{5}", r"\frac{3\sqrt{5}}{2}"),
+    ("[[2, 0], [1, 3]]", r"\begin{pmatrix} 2 & 0 \\ 1 & 3 \end{pmatrix}"),  # matrices as nested lists
+    (r"\begin{cases} a = 4 \\ b = -1 \end{cases}", "a=4, b=-1"),  # systems in cases
+])
+def test_equivalent_forms(answer, gold):
+    assert answers_equivalent(answer, gold, "math") is True
+
+
+@pytest.mark.parametrize("answer, gold", [
+    ("2 3/4", "2/3"),  # not a list or a product misread as a mixed number
+    ("7:15 p.m.", "7:15"),
+    ("i(3+i)", "1+3i"),
+    ("[[2, 0], [1, 3]]", r"\begin{pmatrix} 2 & 1 \\ 0 & 3 \end{pmatrix}"),
+    ("5^2 2^3", "5^{22^3}"),
+    ("x i", "i x + 1"),
+])
+def test_near_misses_stay_different(answer, gold):
+    assert answers_equivalent(answer, gold, "math") is False

@@ -28,12 +28,31 @@ def parse_answer(answer: str) -> list:
     return parsed
 
 
+def _as_complex(expr):
+    """``expr`` with the symbol ``i`` read as the imaginary unit, when ``i`` is its only symbol."""
+    if isinstance(expr, sympy.Expr):
+        symbols = expr.free_symbols
+        if len(symbols) == 1 and str(next(iter(symbols))) == "i":
+            return expr.subs(next(iter(symbols)), sympy.I)
+    return None
+
+
 def _verify(answer: str, gold: str) -> bool:
     g = parse_answer(gold)
     a = parse_answer(answer)
     if not g or not a:
         return False
-    return bool(verify(g, a, timeout_seconds=None))
+    if verify(g, a, timeout_seconds=None):
+        return True
+    # complex numbers in another form: i(2-i) = 1+2i (math-verify reads i as a variable)
+    ca, cg = _as_complex(a[0]), _as_complex(g[0])
+    if ca is not None and cg is None and isinstance(g[0], sympy.Expr) and not g[0].free_symbols:
+        cg = g[0]  # a plain number against a complex form: (2+i)(2-i) = 5
+    elif cg is not None and ca is None and isinstance(a[0], sympy.Expr) and not a[0].free_symbols:
+        ca = a[0]
+    if ca is not None and cg is not None:
+        return sympy.simplify(sympy.expand(ca - cg)) == 0
+    return False
 
 
 def equivalent(answer: str, gold: str, answer_eq: str | None = None, gold_eq: str | None = None) -> bool:

@@ -122,6 +122,43 @@ def _matrices(s: str) -> str:
     return _BRACKETED_MATRIX.sub(lambda m: m.group(1), s)
 
 
+# Other written forms of the same value, rewritten before spacing is removed (each only when it is the
+# whole answer, so that a list or an expression is never misread):
+_MIXED_NUMBER = re.compile(r"(-?)(\d+)\s+(?:(\d+)\s*/\s*(\d+)|\\[dt]?frac\{(\d+)\}\{(\d+)\})")  # 1 1/2
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?")  # 20:34:00, 08:34 P.M.
+_NESTED_LIST = re.compile(r"\[\s*(\[[^\[\]]*\](?:\s*,\s*\[[^\[\]]*\])*)\s*\]")  # [[1, 2], [3, 4]]
+_CASES = re.compile(r"\\begin\{cases\}(.*?)\\end\{cases\}", re.S)
+# a product written with a space after an exponent or a closing brace: "2^3 3^2", "\frac{1}{2} \sqrt{3}"
+_SPACED_PRODUCT = re.compile(
+    r"(?P<env>\\(?:begin|end)\{[a-zA-Z*]*\})|(?P<end>\^\{[^{}]*\}|\^\d|\})\s+(?=\d|\\(?:sqrt|frac|pi)(?![a-zA-Z]))")
+
+
+def _written_forms(s: str) -> str:
+    r"""``1 1/2`` -> ``3/2``; ``08:34 P.M.`` and ``20:34:00`` -> ``20:34``; ``2**(1/4)`` -> ``2^(1/4)``;
+    ``[[1, 2], [3, 4]]`` -> a pmatrix; ``\begin{cases} x=1 \\ y=2 \end{cases}`` -> ``x=1, y=2``."""
+    s = s.replace("**", "^")
+    m = _MIXED_NUMBER.fullmatch(s)
+    if m:
+        num, den = int(m.group(3) or m.group(5)), int(m.group(4) or m.group(6))
+        if 0 < num < den:
+            return f"{m.group(1)}{int(m.group(2)) * den + num}/{den}"
+    m = _CLOCK.fullmatch(s)
+    if m:
+        h, mi, sec, half = int(m.group(1)), m.group(2), m.group(3), (m.group(4) or "").lower()
+        if half and 1 <= h <= 12:
+            h = h % 12 + (12 if half == "p" else 0)
+        return f"{h}:{mi}" + (f":{sec}" if sec and sec != "00" else "")
+    m = _NESTED_LIST.fullmatch(s)
+    if m:
+        rows = [[c.strip() for c in r.strip().strip("[]").split(",")] for r in re.split(r"\]\s*,\s*\[", m.group(1))]
+        if len(rows) > 1 and len({len(r) for r in rows}) == 1:
+            return "\\begin{pmatrix}" + "\\\\".join("&".join(r) for r in rows) + "\\end{pmatrix}"
+    m = _CASES.fullmatch(s)
+    if m:
+        return ", ".join(p.replace("&", "").strip() for p in m.group(1).split("\\\\") if p.strip())
+    return s
+
+
 def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str | None:
     """The canonical string of a MATH answer (see the module docstring); None stays None.
 
@@ -138,6 +175,7 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
     s = _unicode_to_latex(s)
     s = s.replace("\\$", "").replace("$", "")
     s = s.replace("\\displaystyle", "").replace("\\left", "").replace("\\right", "")
+    s = _written_forms(s.strip())
     s = _LIST_COMMA_BEFORE_TRIPLE.sub(",\x01", s)  # before spacing commands turn "16,\\!386" into "16, 386"
     s = s.replace("\\bigl", "").replace("\\bigr", "").replace("\\Bigl", "").replace("\\Bigr", "")
     s = _SPACING.sub(" ", s)
@@ -171,6 +209,7 @@ def normalize_math(answer: str | None, *, strip_assignment: bool = True) -> str 
     if "and" in s or "or" in s:
         s = _CONJUNCTION.sub(",", s).strip(",")
         s = re.sub(r",{2,}", ",", s)
+    s = _SPACED_PRODUCT.sub(lambda m: m.group("env") or m.group("end") + "\\cdot ", s)
     # remove whitespace, but keep one space where it separates a command from a letter (\pi r)
     s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z0-9])", "\\1\x00", s)
     s = re.sub(r"\s+", "", s).replace("\x00", " ").replace("\x01", " ")
