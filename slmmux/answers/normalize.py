@@ -248,6 +248,8 @@ def has_percent(answer: str | None) -> bool:
 def relation_side(answer: str | None) -> str | None:
     """The normalised left side of an answer written ``lhs = rhs`` when that side names what is given
     (``x``, ``y_1``, ``\\sin(x)``, ``f(x)``), else None."""
+    if not isinstance(answer, str) or "=" not in answer:
+        return None  # the common case, without normalising
     s = normalize_math(answer, strip_assignment=False)
     if not s or s.count("=") != 1:
         return None
