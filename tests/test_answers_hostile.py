@@ -58,6 +58,9 @@ HOSTILE_SHAPES = {
     "dollars": "$a" * N,
     "spaces": " " * (8 * N),
     "newlines": "\n" * (8 * N),
+    "code lines": "x = 1\n" * N,
+    "one long code line": "for i in " * N + ":",
+    "blank lines then code": "\n" * (4 * N) + "if a in b:",
 }
 
 

@@ -497,8 +497,10 @@ def math_bare(text: str) -> str | None:
 
 
 _CODE_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
-_CODE_LINE = re.compile(r"^\s*(?:def |class |import |from \S+ import |return\b|print\(|for .* in .*:|while .*:|if .*:\s*$|"
-                        r"[A-Za-z_][\w.\[\]]* *[-+*/]?= *\S)", re.M)
+# a line of code, anchored at a line start and without nested or unbounded-backtracking quantifiers
+# ("[ \t]*", not "\s*", which would run over all following blank lines from every line start)
+_CODE_LINE = re.compile(r"^[ \t]*(?:def |class |import |from [\w.]+ import |return\b|print\(|for \w+(?:, *\w+)* in |"
+                        r"while [^\n:]*:|if [^\n:]*:[ \t]*$|[A-Za-z_][\w.\[\]]* *[-+*/]?= *\S)", re.M)
 
 
 def prose_last_number(text: str) -> str | None:
