@@ -15,6 +15,7 @@ together mean one mistake does not open a hole.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -67,6 +68,13 @@ def load_yaml_strict(path: str | Path) -> Any:
 
 
 def load_schema(path: str | Path) -> dict:
+    path = Path(path)
+    return copy.deepcopy(_load_schema(str(path.resolve()), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_schema(path: str, mtime_ns: int) -> dict:
+    """Parsed once per file version: parsing dominates a validation, which tests and fuzzing repeat."""
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
