@@ -279,6 +279,24 @@ def backend_argv(entry: dict, backend: str) -> list[str]:
     return [str(a) for a in args]
 
 
+# Values the generate command has always carried in single quotes. Snakemake reruns a job whose params
+# string changed, so a valid model sheet must render exactly as before: otherwise every existing raw
+# sample (hours of GPU) would be regenerated for a change in quoting style alone.
+_SINGLE_QUOTED = {"--model", "--revision", "--base-url", "--replay-file"}
+
+
+def single_quote(word: str) -> str:
+    """``word`` in POSIX single quotes, always (a ``'`` inside is closed, escaped and reopened)."""
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
+def backend_args(entry: dict, backend: str) -> str:
+    """:func:`backend_argv` as one shell-safe string for the generate rule (every word quoted)."""
+    words = backend_argv(entry, backend)
+    return " ".join(single_quote(w) if i and words[i - 1] in _SINGLE_QUOTED else shlex.quote(w)
+                    for i, w in enumerate(words))
+
+
 def shell_join(words: Iterable) -> str:
     """``words`` as one shell-safe string: each quoted with :func:`shlex.quote`."""
     return " ".join(shlex.quote(str(w)) for w in words)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import REPO, snakemake
-from slmmux.config import ConfigError, backend_argv, load_yaml_strict, prepare_config, shell_join
+from slmmux.config import ConfigError, backend_args, backend_argv, load_yaml_strict, prepare_config, shell_join
 
 SCHEMAS = REPO / "workflow" / "schemas"
 
@@ -112,9 +112,9 @@ def test_shell_metacharacters_in_keys_are_rejected(tmp_path, where):
     assert not marker.exists()
 
 
-def run_quoted(words: list[str]) -> list[str]:
+def run_quoted(words: list[str], quoted: str | None = None) -> list[str]:
     """Run ``printf`` over the quoted words in a real shell; return the words it received."""
-    cmd = "printf '%s\\0' " + shell_join(words)
+    cmd = "printf '%s\\0' " + (quoted if quoted is not None else shell_join(words))
     out = subprocess.run(["sh", "-c", cmd], capture_output=True, timeout=10, check=True).stdout
     return out.decode().split("\0")[:-1]
 
@@ -129,6 +129,7 @@ def test_quoting_alone_stops_every_payload(tmp_path):
         for backend in ("vllm", "openai", "replay"):
             words = backend_argv(entry, backend)
             assert run_quoted(words) == words
+            assert run_quoted(words, backend_args(entry, backend)) == words
     assert not marker.exists()
 
 
@@ -140,6 +141,41 @@ def test_unquoted_join_would_have_run_the_payload(tmp_path):
     subprocess.run(["sh", "-c", f"printf '%s' --api-key-env X$(touch {shlex.quote(str(marker))})"],
                    capture_output=True, timeout=10)
     assert marker.exists()
+
+
+def legacy_backend_args(m: dict, backend: str) -> str:
+    """The generate rule's params string before the quoting fix (repr for some values, nothing for others)."""
+    args = [f"--backend {backend}", f"--model {m['model']!r}"]
+    if m["revision"]:
+        args.append(f"--revision {m['revision']!r}")
+    if backend == "vllm":
+        args += [f"--tensor-parallel-size {m['tensor_parallel_size']}", f"--dtype {m['dtype']}",
+                 f"--gpu-memory-utilization {m['gpu_memory_utilization']}"]
+        if m["max_model_len"]:
+            args.append(f"--max-model-len {m['max_model_len']}")
+        if m["enforce_eager"]:
+            args.append("--enforce-eager")
+    elif backend == "openai":
+        args.append(f"--base-url {m['base_url']!r}")
+        if m["api_key_env"]:
+            args.append(f"--api-key-env {m['api_key_env']}")
+    else:
+        args.append(f"--replay-file {m['replay_file']!r}")
+    return " ".join(args)
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_valid_model_sheets_render_as_before_so_no_sample_is_regenerated(tmp_path, name):
+    """Snakemake reruns a job whose params changed: the fix must not regenerate existing samples."""
+    cfg = yaml.safe_load((REPO / "config" / name).read_text())
+    cfg["models"]["remote"] = {"model": "org/served", "backend": "openai", "base_url": "http://127.0.0.1:8000/v1",
+                               "api_key_env": "SLMMUX_KEY", "revision": "v1.0"}
+    (tmp_path / "r.jsonl").write_text("")
+    cfg["models"]["replayed"] = {"model": "org/y", "backend": "replay", "replay_file": "r.jsonl"}
+    full = prepare_config(cfg, SCHEMAS, base_dir=tmp_path)
+    for entry in full["models"].values():
+        backend = entry["backend"] or full["generation"]["backend"]
+        assert backend_args(entry, backend) == legacy_backend_args(entry, backend)
 
 
 @pytest.mark.parametrize("entry", [

@@ -151,6 +151,7 @@ def all_files(root: Path):
     return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
 
 
+@pytest.mark.workflow
 def test_generation_run_leaves_the_key_in_no_file(tmp_path, key):
     with EchoServer() as server:
         cfg = {

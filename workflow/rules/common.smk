@@ -10,8 +10,8 @@ min_version("9.0")
 
 from slmmux.figures import expected_figures
 from slmmux.tables import expected_tables
-from slmmux.config import (SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, backend_argv, load_yaml_strict,
-                           prepare_config, shell_join)
+from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
+from slmmux.config import backend_args as quoted_backend_args
 
 try:
     # Snakemake's YAML loading keeps the last of a duplicated key silently: reread each config file
@@ -124,7 +124,7 @@ def sampling_args(wildcards):
 
 def backend_args(wildcards):
     """--backend, --model and its engine settings, each word quoted for the shell."""
-    return shell_join(backend_argv(model_entry(wildcards.model), backend_of(wildcards.model)))
+    return quoted_backend_args(model_entry(wildcards.model), backend_of(wildcards.model))
 
 
 def selection_inputs(wildcards):
