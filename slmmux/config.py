@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
 import shlex
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 import yaml
@@ -165,11 +166,9 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
     problems: list[str] = []
     models = config["models"]
     base_dir = Path(base_dir)
-    project = base_dir.resolve()
 
-    results = (base_dir / config["results_dir"]).resolve()
-    if results == project or not results.is_relative_to(project):
-        problems.append(f"results_dir: {config['results_dir']!r} must be a folder inside the working directory {project}")
+    if not _inside(config["results_dir"]):
+        problems.append(f"results_dir: {config['results_dir']!r} must be a folder inside the working directory")
 
     for name, members in config["groups"].items():
         if SEARCHED_GROUP.match(name):
@@ -229,11 +228,22 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
             rf = entry.get("replay_file")
             if not rf:
                 problems.append(f"models.{key}.replay_file: backend replay needs a replay_file")
-            elif not (base_dir / rf).resolve().is_relative_to(project):
-                problems.append(f"models.{key}.replay_file: {rf!r} is outside the working directory {project}")
+            elif not _inside(rf):
+                problems.append(f"models.{key}.replay_file: {rf!r} is outside the working directory")
             elif not (base_dir / rf).exists():
                 problems.append(f"models.{key}.replay_file: {rf!r} does not exist")
     return problems
+
+
+def _inside(path: str) -> bool:
+    """Whether ``path`` names something strictly below the working directory, judged by its text.
+
+    Symlinks are not followed: a results folder or data file linked to scratch storage is the user's
+    deliberate choice; what is refused is a path that *says* "elsewhere" (absolute, "..", empty, ".").
+    """
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and all(p not in ("..", ".") for p in parts) \
+        and os.path.normpath(path) not in (".", "")
 
 
 def url_problems(url: str) -> list[str]:

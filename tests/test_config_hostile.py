@@ -268,14 +268,16 @@ def test_unworkable_values_are_rejected_naming_the_field(tmp_path, cfg, field):
     assert field in str(info.value)
 
 
-def test_replay_file_through_a_symlink_out_of_the_project_is_rejected(tmp_path):
+def test_symlinks_inside_the_project_are_the_users_choice(tmp_path):
+    """A results folder or replay file linked to other storage is allowed: only the path's text is judged."""
     project = tmp_path / "project"
     project.mkdir()
-    (tmp_path / "secret.jsonl").write_text("")
-    (project / "link.jsonl").symlink_to(tmp_path / "secret.jsonl")
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "scratch" / "replay.jsonl").write_text("")
+    (project / "results").symlink_to(tmp_path / "scratch")
+    (project / "link.jsonl").symlink_to(tmp_path / "scratch" / "replay.jsonl")
     cfg = mutate((("models", "remote", "backend"), "replay"), (("models", "remote", "replay_file"), "link.jsonl"))
-    with pytest.raises(ConfigError, match=r"models\.remote\.replay_file: .*outside"):
-        prepare_config(cfg, SCHEMAS, base_dir=project)
+    assert prepare_config(cfg, SCHEMAS, base_dir=project)["results_dir"] == "results"
 
 
 def test_workable_values_stay_valid(tmp_path):
