@@ -136,29 +136,41 @@ def validate_schema(instance: Any, schema: dict, what: str) -> list[str]:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DEPTH = 16  # the schemas nest 4 levels deep
+MAX_VALUES = 100_000  # a full paper config holds a few hundred
+TOO_BIG = "too large to be a configuration"
 
 
-def control_character_problems(node: Any, where: str, depth: int = 0) -> list[str]:
-    """Every key or string value holding a control character (newline, NUL, escape...).
+def shape_problems(config: Any, where: str = "config") -> list[str]:
+    """Nesting, size and control characters, checked before anything else walks the config.
 
-    The schemas' patterns cannot catch a trailing newline (Python's ``$`` matches before one), and a
-    newline in a command line ends the command: no config value ever needs one.
+    Depth and size are bounded first because the schema validator recurses through the whole value
+    and YAML aliases can make a small file a huge tree (each alias is walked again). Control characters
+    (newline, NUL, escape...) are refused in every key and string: the schemas' patterns cannot catch a
+    trailing newline (Python's ``$`` matches before one), and a newline in a command line ends the
+    command; no config value ever needs one.
     """
-    if depth > 32:
-        return [f"{where}: nested more than 32 levels deep"]
-    problems = []
-    if isinstance(node, str):
-        if _CONTROL.search(node):
-            problems.append(f"{where}: {node[:40]!r} contains a control character")
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(key, str) and _CONTROL.search(key):
-                problems.append(f"{where}: key {key[:40]!r} contains a control character")
-            problems += control_character_problems(value, f"{where}.{key}", depth + 1)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            problems += control_character_problems(value, f"{where}.{i}", depth + 1)
-    return problems
+    problems: list[str] = []
+    stack = [(config, where, 0)]
+    seen = 0
+    while stack:
+        node, path, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            return [f"{where}: more than {MAX_VALUES} values, {TOO_BIG}"]
+        if depth > MAX_DEPTH:
+            return [f"{path}: nested more than {MAX_DEPTH} levels deep, {TOO_BIG}"]
+        if isinstance(node, str):
+            if _CONTROL.search(node):
+                problems.append(f"{path}: {node[:40]!r} contains a control character")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and _CONTROL.search(key):
+                    problems.append(f"{path}: key {key[:40]!r} contains a control character")
+                stack.append((value, f"{path}.{key}", depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}.{i}", depth + 1) for i, value in enumerate(node))
+    return sorted(problems)
 
 
 def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
@@ -324,7 +336,9 @@ def prepare_config(config: dict, schema_dir: str | Path, base_dir: str | Path = 
     schema_dir = Path(schema_dir)
     cfg_schema = load_schema(schema_dir / "config.schema.yaml")
     sheet_schema = load_schema(schema_dir / "models.schema.yaml")
-    problems = control_character_problems(config, "config")
+    problems = shape_problems(config)
+    if any(p.endswith(TOO_BIG) for p in problems):
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     problems += validate_schema(config, cfg_schema, "config")
     if isinstance(config, dict) and isinstance(config.get("models"), dict):
         problems += validate_schema(config["models"], sheet_schema, "models")

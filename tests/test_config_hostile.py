@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -316,3 +317,27 @@ def test_workflow_rejects_duplicate_keys_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "split_seed" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+ALIAS_BOMB = "".join(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9 if i else ["x"] * 9) + "]\n" for i in range(10))
+
+
+@pytest.mark.parametrize("kind", ["alias bomb", "self-reference", "deep nesting"])
+def test_huge_or_deep_configs_are_rejected_quickly(tmp_path, kind):
+    """A few lines of YAML can be a tree of 9**10 values or a cycle: rejected before the schema validator walks it."""
+    cfg = default_config()
+    if kind == "alias bomb":
+        cfg["lol"] = yaml.safe_load("lol:\n" + ALIAS_BOMB)["lol"]
+    elif kind == "self-reference":
+        cfg["groups"]["trio"] = yaml.safe_load("x: &x [*x]\n")["x"]
+    else:
+        deep: list = []
+        node = deep
+        for _ in range(50_000):
+            node.append([])
+            node = node[0]
+        cfg["search"]["pool"] = deep
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="too large to be a configuration"):
+        prepare_config(cfg, SCHEMAS, base_dir=tmp_path)
+    assert time.monotonic() - started < 5
