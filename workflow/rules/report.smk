@@ -22,7 +22,7 @@ rule tables:
     params:
         make_tables=script("make_tables.py"),
         outdir=lambda wc, output: str(Path(output.tables[0]).parent),
-        reference=f"--reference-model {REFERENCE}" if REFERENCE else "",
+        reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
         f"{R}/logs/tables.log",
     conda:
@@ -43,7 +43,7 @@ rule figures:
     params:
         make_figures=script("make_figures.py"),
         outdir=lambda wc, output: str(Path(output.figures[0]).parent),
-        reference=f"--reference-model {REFERENCE}" if REFERENCE else "",
+        reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
         f"{R}/logs/figures.log",
     conda:
@@ -66,7 +66,7 @@ rule manifest:
         manifest=f"{R}/manifest.json",
     params:
         make_manifest=script("make_manifest.py"),
-        repo=str(Path(workflow.basedir).parent),
+        repo=shell_join([Path(workflow.basedir).parent]),
         root=lambda wc, output: str(Path(output.manifest).parent),
     log:
         f"{R}/logs/manifest.log",
