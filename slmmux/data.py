@@ -123,7 +123,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
     _check_benchmark(benchmark)
     rows: list[dict] = []
     if benchmark == "math":
-        from slmmux.answers import last_boxed
+        from slmmux.answers.boxed import last_boxed
 
         for config in MATH_SUBJECT_CONFIGS:
             ds = datasets.load_dataset("EleutherAI/hendrycks_math", config, split="train")
