@@ -10,6 +10,7 @@ min_version("9.0")
 
 from slmmux.figures import expected_figures
 from slmmux.tables import expected_tables
+from slmmux.code_digest import code_digest
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
 
 try:
@@ -45,6 +46,14 @@ wildcard_constraints:
 def script(name):
     """Path of a command-line entry point in scripts/."""
     return f"{SCRIPTS}/{name}"
+
+
+def code_of(name):
+    """Digest of scripts/<name> and the slmmux code and data it imports (slmmux.code_digest).
+
+    The rules that run a script carry it as params.code, so Snakemake's params rerun trigger reruns
+    a job whose code changed, and everything downstream of it (its inputs change)."""
+    return code_digest(script(name), Path(workflow.basedir).parent)
 
 
 def pool():
