@@ -8,8 +8,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-from slmmux.figures import expected_figures
-from slmmux.tables import expected_tables
+# light imports only: this file is parsed on the submitting host and again in every cluster job
+# (tests/test_light_parse.py keeps matplotlib, slmmux.figures and slmmux.tables out)
+from slmmux.artifacts import expected_figures, expected_tables
 from slmmux.code_digest import code_digest
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
 
