@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -13,6 +14,7 @@ min_version("9.0")
 from slmmux.artifacts import expected_figures, expected_tables
 from slmmux.code_digest import code_digest
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
+from slmmux.resource_plan import ResourcePlanError, check_plan, format_plan, plan_jobs
 
 try:
     # Validate against the JSON schemas (workflow/schemas, a description and a default for every key),
@@ -99,6 +101,18 @@ def gpus_of(key):
     if config["generation"]["device"] != "cuda" or backend_of(key) != "vllm":
         return 0
     return model_entry(key)["tensor_parallel_size"]
+
+
+# The GPU resource plan: every GPU job's engine against the GPUs it requests, shown and checked before
+# any job starts (slmmux.resource_plan); only in the main process, not again in each cluster job.
+if workflow.is_main_process:
+    _plan = plan_jobs(config, Path.cwd(), gpus_of, discussion_groups())
+    if _plan:
+        logger.info(format_plan(_plan, config["generation"]["gpu_memory_gib"]))
+    try:
+        check_plan(_plan, config["generation"]["gpu_memory_gib"])
+    except ResourcePlanError as exc:
+        raise WorkflowError(str(exc))
 
 
 def graded(benchmark, models):
