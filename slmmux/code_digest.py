@@ -6,7 +6,8 @@ digest of its script and of every ``slmmux`` module the script imports (transiti
 reading the source, never by importing it), plus the package data those modules read (prompt
 templates, bundled questions). Snakemake's ``params`` rerun trigger (on by default) then reruns a
 job whose code changed, and everything downstream of it reruns because its inputs change; jobs
-whose code did not change (generation, when grading is edited) are left alone.
+whose code did not change (generation, when grading is edited) are left alone. A Python file counts
+by its syntax tree without docstrings: comments, docstrings and formatting rerun nothing.
 
 What counts as "imported":
 
@@ -26,6 +27,7 @@ Only the standard library is used here: the workflow computes these digests whil
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -130,12 +132,26 @@ def code_files(script: str | Path, root: str | Path) -> list[Path]:
     return sorted(files)
 
 
+def _code_text(path: Path) -> bytes:
+    """What of a file counts: a Python file's syntax tree without docstrings (comments, docstrings and
+    formatting change no result, and a rerun of generation costs GPU hours); any other file's bytes."""
+    if path.suffix != ".py":
+        return path.read_bytes()
+    tree = copy.deepcopy(_parse(path))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False).encode()
+
+
 def code_digest(script: str | Path, root: str | Path) -> str:
-    """sha256 over the relative paths and contents of :func:`code_files` (stable across checkouts)."""
+    """sha256 over the relative paths and code of :func:`code_files` (stable across checkouts)."""
     root = Path(root).resolve()
     h = hashlib.sha256()
     for f in code_files(script, root):
         h.update(str(f.relative_to(root)).encode() + b"\0")
-        h.update(f.read_bytes())
+        h.update(_code_text(f))
         h.update(b"\0")
     return h.hexdigest()

@@ -60,7 +60,12 @@ def test_digest_follows_imports_and_package_data(tree):
 def test_digest_changes_with_the_code_it_covers_only(tree):
     before = {s: code_digest(tree / "scripts" / s, tree) for s in ("grade.py", "generate.py", "discuss.py")}
     grading = tree / "slmmux" / "answers" / "grading.py"
-    grading.write_text(grading.read_text() + "\n# an edit\n")
+    source = grading.read_text()
+    # comments, docstrings and formatting are not code
+    grading.write_text(source.replace('"""', '"""Edited. ', 1).replace("\n\n\n", "\n\n\n# a comment\n\n\n", 1))
+    assert grading.read_text() != source
+    assert {s: code_digest(tree / "scripts" / s, tree) for s in before} == before
+    grading.write_text(source + "\nTHRESHOLD = 1\n")
     after = {s: code_digest(tree / "scripts" / s, tree) for s in before}
     assert after["grade.py"] != before["grade.py"]
     assert after["generate.py"] == before["generate.py"]
