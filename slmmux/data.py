@@ -114,7 +114,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
 
     MATH: ``EleutherAI/hendrycks_math`` train (all subjects); GSM8K: ``openai/gsm8k`` main train;
     GPQA: ``Idavidrein/gpqa`` ``gpqa_main`` questions that are not in GPQA Diamond (gated: log in with
-    ``huggingface-cli login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
+    ``hf auth login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
     """
     import random
 
