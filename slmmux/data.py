@@ -114,7 +114,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
 
     MATH: ``EleutherAI/hendrycks_math`` train (all subjects); GSM8K: ``openai/gsm8k`` main train;
     GPQA: ``Idavidrein/gpqa`` ``gpqa_main`` questions that are not in GPQA Diamond (gated: log in with
-    ``huggingface-cli login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
+    ``hf auth login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
     """
     import random
 
@@ -123,7 +123,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
     _check_benchmark(benchmark)
     rows: list[dict] = []
     if benchmark == "math":
-        from slmmux.answers import last_boxed
+        from slmmux.answers.boxed import last_boxed
 
         for config in MATH_SUBJECT_CONFIGS:
             ds = datasets.load_dataset("EleutherAI/hendrycks_math", config, split="train")

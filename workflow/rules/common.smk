@@ -4,14 +4,18 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
 
-from slmmux.figures import expected_figures
-from slmmux.tables import expected_tables
+# light imports only: this file is parsed on the submitting host and again in every cluster job
+# (tests/test_light_parse.py keeps matplotlib, slmmux.figures and slmmux.tables out)
+from slmmux.artifacts import expected_figures, expected_tables
+from slmmux.code_digest import code_digest
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
 from slmmux.config import backend_args as quoted_backend_args
+from slmmux.resource_plan import ResourcePlanError, check_plan, format_plan, plan_jobs
 
 try:
     # Snakemake's YAML loading keeps the last of a duplicated key silently: reread each config file
@@ -52,6 +56,14 @@ wildcard_constraints:
 def script(name):
     """Path of a command-line entry point in scripts/, quoted for the shell (the checkout may have spaces)."""
     return shell_join([f"{SCRIPTS}/{name}"])
+
+
+def code_of(name):
+    """Digest of scripts/<name> and the slmmux code and data it imports (slmmux.code_digest).
+
+    The rules that run a script carry it as params.code, so Snakemake's params rerun trigger reruns
+    a job whose code changed, and everything downstream of it (its inputs change)."""
+    return code_digest(f"{SCRIPTS}/{name}", Path(workflow.basedir).parent)
 
 
 def pool():
@@ -96,6 +108,18 @@ def gpus_of(key):
     if config["generation"]["device"] != "cuda" or backend_of(key) != "vllm":
         return 0
     return model_entry(key)["tensor_parallel_size"]
+
+
+# The GPU resource plan: every GPU job's engine against the GPUs it requests, shown and checked before
+# any job starts (slmmux.resource_plan); only in the main process, not again in each cluster job.
+if workflow.is_main_process:
+    _plan = plan_jobs(config, Path.cwd(), gpus_of, discussion_groups())
+    if _plan:
+        logger.info(format_plan(_plan, config["generation"]["gpu_memory_gib"]))
+    try:
+        check_plan(_plan, config["generation"]["gpu_memory_gib"])
+    except ResourcePlanError as exc:
+        raise WorkflowError(str(exc))
 
 
 def graded(benchmark, models):

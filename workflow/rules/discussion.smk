@@ -10,6 +10,7 @@ rule discuss:
     params:
         with_gpus=script("with_gpus.py"),
         discuss=script("discuss.py"),
+        code=code_of("discuss.py"),
         members=lambda wc: shell_join(sorted(GROUPS[wc.group])),
         backend=config["generation"]["backend"],
         temperature=config["discussion"]["temperature"],

@@ -21,6 +21,7 @@ rule tables:
         tables=[report_item(p, "Tables") for p in TABLES],
     params:
         make_tables=script("make_tables.py"),
+        code=code_of("make_tables.py"),
         outdir=lambda wc, output: str(Path(output.tables[0]).parent),
         reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
@@ -42,6 +43,7 @@ rule figures:
         figures=[report_item(p, "Figures") for p in FIGURES],
     params:
         make_figures=script("make_figures.py"),
+        code=code_of("make_figures.py"),
         outdir=lambda wc, output: str(Path(output.figures[0]).parent),
         reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
@@ -66,6 +68,7 @@ rule manifest:
         manifest=f"{R}/manifest.json",
     params:
         make_manifest=script("make_manifest.py"),
+        code=code_of("make_manifest.py"),
         repo=shell_join([Path(workflow.basedir).parent]),
         root=lambda wc, output: str(Path(output.manifest).parent),
     log:
