@@ -122,7 +122,7 @@ def test_editing_a_grading_function_reruns_grading_and_downstream_only(tmp_path)
         "results_dir": "results",
         "benchmarks": {"gsm8k": {"validation_source": "bundled", "validation_size": 4, "test_size": 4}},
         "seeds": [0],
-        "models": {m: {"model": f"org/{m}", "backend": "replay", "replay_file": str(p)} for m, p in replay.items()},
+        "models": {m: {"model": f"org/{m}", "backend": "replay", "replay_file": p.name} for m, p in replay.items()},
         "generation": {"backend": "replay", "device": "cpu", "validation": {"k": 2, "temperature": 0.5},
                        "test": {"k": 2, "temperature": 0.3}, "greedy": False},
         "groups": {"pair": ["m1", "m2"]},
