@@ -2,12 +2,13 @@ SHELL := /bin/bash
 # The two entry points of the README. Both create the environment first (idempotent).
 #   make run    run the whole workflow on the embedded default (config/config.yaml)
 #   make test   run the test suite
+#   make gpu-check   the prepared GPU check (CUDA machine, GPU install; at most 5 minutes; docs/gpu-check.md)
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 CORES   ?= 2
 EXTRAS  ?= cpu,dev
 
-.PHONY: setup run test lint clean-results
+.PHONY: setup run test lint gpu-check clean-results
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +34,11 @@ test: setup
 
 lint: setup
 	$(SNAKEMAKE) --lint
+
+# Not part of `test`: needs an NVIDIA GPU and the GPU install (make setup EXTRAS=gpu,dev); exits 2,
+# saying what is missing, where there is no CUDA device.
+gpu-check: setup
+	PATH=$(abspath $(VENV))/bin:$$PATH timeout 330 $(PY) scripts/gpu_check.py --timeout 300
 
 clean-results:
 	rm -rf results .snakemake

@@ -37,6 +37,10 @@ def main(argv=None) -> int:
         return 2
     try:
         raw = read_samples(args.samples)
+        if raw.height == 0:
+            # a generation job always writes at least one sample per question: an empty file is a
+            # broken one, and grading it "successfully" would hide the model from every table
+            raise ValueError(f"{args.samples} holds no samples (zero rows); delete it so that it is generated again")
         questions = read_questions(args.questions)
         graded = grade_samples(raw, questions, workers=args.workers, timeout=args.timeout)
         write_samples(graded, args.out, graded=True)

@@ -72,10 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_samples(args: argparse.Namespace) -> pl.DataFrame:
     models = group_from_arguments(args)
     graded = read_samples(args.samples, graded=True)
-    accs = validation_accuracy_for(args.validation_accuracy, graded)
-    lacking = [m for m in models if m not in accs]
-    if lacking:
-        log.warning("no validation accuracy for %s: ranked last in SLM-MUX ties, then by name", ", ".join(lacking))
+    accs = validation_accuracy_for(args.validation_accuracy, graded, models)
     out = samples_sweep(graded, models, accs, args.group, k_max=args.k_max, trials=args.trials, seed=args.seed)
     for row in out.iter_rows(named=True):
         log.info("%s k=%d: %.4f +- %.4f", row["method"], row["k"], row["mean"], row["stderr"])

@@ -57,12 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         graded = read_samples(args.samples, graded=True)
         if args.k is not None:
             graded = first_k_samples(graded.filter(pl.col("model").is_in(models)), args.k)
-        accs = validation_accuracy_for(args.validation_accuracy, graded)
+        accs = validation_accuracy_for(args.validation_accuracy, graded, models)
         table = decisions(graded, models, accs, args.group)
-        lacking = [m for m in models if m not in accs]
-        if lacking:
-            log.warning("no validation accuracy for %s: ranked last in confidence ties and for single-best, "
-                        "then by name", ", ".join(lacking))
         write_atomic(table, args.out)
     except (ValueError, OSError, SamplesSchemaError, pl.exceptions.PolarsError) as exc:
         print(f"selection.py: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -5,14 +5,22 @@ The schemas live in ``workflow/schemas/`` (one for the config, one for the model
 violation at once (Snakemake's ``validate`` stops at the first), fills defaults also for mapping
 entries (``additionalProperties``: each benchmark, each model of the sheet), and runs
 :func:`check_config`, so a bad config fails before any job starts, naming each offending field.
+
+Every value that reaches a shell command is first held to a strict pattern here (the schemas'
+``pattern``s and :func:`check_config`) and then quoted with :func:`shlex.quote` where the command is
+built (:func:`backend_argv`, :func:`shell_join`): either alone would stop a hostile model sheet, both
+together mean one mistake does not open a hole.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import os
 import re
-from pathlib import Path
-from typing import Any
+import shlex
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
 
 import yaml
 
@@ -20,13 +28,54 @@ from slmmux.data import BENCHMARKS, bundled_path
 
 SEARCHED_GROUP = re.compile(r"^s(\d+)r(\d+)$")
 TINY_MODEL_DIR = "resources/models"
+# vLLM's --dtype choices (the model sheet's enum repeats them).
+DTYPES = ("auto", "half", "float16", "bfloat16", "float", "float32")
 
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names every bad field."""
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, f"unhashable key {key!r}", key_node.start_mark)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                f"key {key!r} first given", seen[key], f"is given again", key_node.start_mark)
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml_strict(path: str | Path) -> Any:
+    """Load a YAML config or model sheet; a duplicated key raises :class:`ConfigError` naming file and line."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
 def load_schema(path: str | Path) -> dict:
+    path = Path(path)
+    return copy.deepcopy(_load_schema(str(path.resolve()), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_schema(path: str, mtime_ns: int) -> dict:
+    """Parsed once per file version: parsing dominates a validation, which tests and fuzzing repeat."""
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
@@ -65,11 +114,20 @@ def fill_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
     return out
 
 
-def validate_schema(instance: Any, schema: dict, what: str) -> list[str]:
-    """Every schema violation, each as ``<what>.<path>: <message>``."""
+def _validator_class():
+    """Draft 2020-12 with ``integer`` meaning a Python int: JSON Schema counts 3.0 as an integer, but a
+    sample count of 3.0 would reach the scripts as the text "3.0" and fail there, after jobs started."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema)
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
+def validate_schema(instance: Any, schema: dict, what: str) -> list[str]:
+    """Every schema violation, each as ``<what>.<path>: <message>``."""
+    validator = _validator_class()(schema)
     problems = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         where = ".".join([what, *(str(p) for p in err.absolute_path)])
@@ -77,11 +135,52 @@ def validate_schema(instance: Any, schema: dict, what: str) -> list[str]:
     return problems
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DEPTH = 16  # the schemas nest 4 levels deep
+MAX_VALUES = 100_000  # a full paper config holds a few hundred
+TOO_BIG = "too large to be a configuration"
+
+
+def shape_problems(config: Any, where: str = "config") -> list[str]:
+    """Nesting, size and control characters, checked before anything else walks the config.
+
+    Depth and size are bounded first because the schema validator recurses through the whole value
+    and YAML aliases can make a small file a huge tree (each alias is walked again). Control characters
+    (newline, NUL, escape...) are refused in every key and string: the schemas' patterns cannot catch a
+    trailing newline (Python's ``$`` matches before one), and a newline in a command line ends the
+    command; no config value ever needs one.
+    """
+    problems: list[str] = []
+    stack = [(config, where, 0)]
+    seen = 0
+    while stack:
+        node, path, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            return [f"{where}: more than {MAX_VALUES} values, {TOO_BIG}"]
+        if depth > MAX_DEPTH:
+            return [f"{path}: nested more than {MAX_DEPTH} levels deep, {TOO_BIG}"]
+        if isinstance(node, str):
+            if _CONTROL.search(node):
+                problems.append(f"{path}: {node[:40]!r} contains a control character")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and _CONTROL.search(key):
+                    problems.append(f"{path}: key {key[:40]!r} contains a control character")
+                stack.append((value, f"{path}.{key}", depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, f"{path}.{i}", depth + 1) for i, value in enumerate(node))
+    return sorted(problems)
+
+
 def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
     """Semantic checks on a defaults-filled, schema-valid config. Returns the problems found."""
     problems: list[str] = []
     models = config["models"]
     base_dir = Path(base_dir)
+
+    if not _inside(config["results_dir"]):
+        problems.append(f"results_dir: {config['results_dir']!r} must be a folder inside the working directory")
 
     for name, members in config["groups"].items():
         if SEARCHED_GROUP.match(name):
@@ -124,6 +223,11 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
 
     for key, entry in models.items():
         backend = entry.get("backend") or gen["backend"]
+        if entry["max_model_len"] is not None and gen["max_tokens"] >= entry["max_model_len"]:
+            problems.append(f"models.{key}.max_model_len: {entry['max_model_len']} leaves no room for the prompt "
+                            f"with generation.max_tokens = {gen['max_tokens']} (max_tokens must be smaller)")
+        if entry["base_url"] is not None:
+            problems += [f"models.{key}.base_url: {p}" for p in url_problems(entry["base_url"])]
         if entry.get("tiny") is not None:
             expected = f"{TINY_MODEL_DIR}/{key}"
             if entry["model"] != expected:
@@ -136,9 +240,88 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
             rf = entry.get("replay_file")
             if not rf:
                 problems.append(f"models.{key}.replay_file: backend replay needs a replay_file")
+            elif not _inside(rf):
+                problems.append(f"models.{key}.replay_file: {rf!r} is outside the working directory")
             elif not (base_dir / rf).exists():
                 problems.append(f"models.{key}.replay_file: {rf!r} does not exist")
     return problems
+
+
+def _inside(path: str) -> bool:
+    """Whether ``path`` names something strictly below the working directory, judged by its text.
+
+    Symlinks are not followed: a results folder or data file linked to scratch storage is the user's
+    deliberate choice; what is refused is a path that *says* "elsewhere" (absolute, "..", empty, ".").
+    """
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and all(p not in ("..", ".") for p in parts) \
+        and os.path.normpath(path) not in (".", "")
+
+
+def url_problems(url: str) -> list[str]:
+    """Why ``url`` cannot be an OpenAI-compatible server's base URL (empty when it can)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError as exc:
+        return [f"{url!r} is not a URL ({exc})"]
+    problems = []
+    if parts.scheme not in ("http", "https"):
+        problems.append(f"scheme {parts.scheme or '(none)'!r} is not http or https")
+    if parts.username is not None or parts.password is not None:
+        problems.append("credentials in the URL would be written to logs and provenance; "
+                        "put the key in an environment variable and name it in api_key_env")
+    if not parts.hostname:
+        problems.append("no host")
+    if parts.query or parts.fragment:
+        problems.append("a base URL has no query or fragment")
+    return problems
+
+
+def backend_argv(entry: dict, backend: str) -> list[str]:
+    """The generate.py arguments that name a model-sheet entry's model and backend, as separate words."""
+    args = ["--backend", backend, "--model", entry["model"]]
+    if entry["revision"]:
+        args += ["--revision", entry["revision"]]
+    if backend == "vllm":
+        args += ["--tensor-parallel-size", entry["tensor_parallel_size"], "--dtype", entry["dtype"],
+                 "--gpu-memory-utilization", entry["gpu_memory_utilization"]]
+        if entry["max_model_len"]:
+            args += ["--max-model-len", entry["max_model_len"]]
+        if entry["enforce_eager"]:
+            args.append("--enforce-eager")
+    elif backend == "openai":
+        args += ["--base-url", entry["base_url"]]
+        if entry["api_key_env"]:
+            args += ["--api-key-env", entry["api_key_env"]]
+    else:
+        args += ["--replay-file", entry["replay_file"]]
+    return [str(a) for a in args]
+
+
+# Values the generate command has always carried in single quotes. Snakemake reruns a job whose params
+# string changed, so a valid model sheet must render exactly as before: otherwise every existing raw
+# sample (hours of GPU) would be regenerated for a change in quoting style alone.
+_SINGLE_QUOTED = {"--model", "--revision", "--base-url", "--replay-file"}
+
+
+def single_quote(word: str) -> str:
+    """``word`` in POSIX single quotes, always (a ``'`` inside is closed, escaped and reopened)."""
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
+def backend_args(entry: dict, backend: str) -> str:
+    """:func:`backend_argv` as one shell-safe string for the generate rule (every word quoted)."""
+    words = backend_argv(entry, backend)
+    return " ".join(single_quote(w) if i and words[i - 1] in _SINGLE_QUOTED else shlex.quote(w)
+                    for i, w in enumerate(words))
+
+
+def shell_join(words: Iterable) -> str:
+    """``words`` as one shell-safe string: each quoted with :func:`shlex.quote`."""
+    return " ".join(shlex.quote(str(w)) for w in words)
 
 
 def _looks_local(model: str) -> bool:
@@ -153,7 +336,10 @@ def prepare_config(config: dict, schema_dir: str | Path, base_dir: str | Path = 
     schema_dir = Path(schema_dir)
     cfg_schema = load_schema(schema_dir / "config.schema.yaml")
     sheet_schema = load_schema(schema_dir / "models.schema.yaml")
-    problems = validate_schema(config, cfg_schema, "config")
+    problems = shape_problems(config)
+    if any(p.endswith(TOO_BIG) for p in problems):
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    problems += validate_schema(config, cfg_schema, "config")
     if isinstance(config, dict) and isinstance(config.get("models"), dict):
         problems += validate_schema(config["models"], sheet_schema, "models")
     if problems:

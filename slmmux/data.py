@@ -114,7 +114,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
 
     MATH: ``EleutherAI/hendrycks_math`` train (all subjects); GSM8K: ``openai/gsm8k`` main train;
     GPQA: ``Idavidrein/gpqa`` ``gpqa_main`` questions that are not in GPQA Diamond (gated: log in with
-    ``huggingface-cli login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
+    ``hf auth login`` first). Set ``HF_HUB_OFFLINE=1`` to read a cache filled beforehand.
     """
     import random
 
@@ -123,7 +123,7 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
     _check_benchmark(benchmark)
     rows: list[dict] = []
     if benchmark == "math":
-        from slmmux.answers import last_boxed
+        from slmmux.answers.boxed import last_boxed
 
         for config in MATH_SUBJECT_CONFIGS:
             ds = datasets.load_dataset("EleutherAI/hendrycks_math", config, split="train")
@@ -196,8 +196,35 @@ def make_questions(benchmark: str, validation_source: str, validation_size: int,
 
 
 def read_questions(path: str | Path) -> pl.DataFrame:
-    df = pl.read_parquet(path)
+    """Read a questions table, failing with the file's name on anything that would mislead later steps.
+
+    A truncated or corrupt file, missing columns, an empty table, duplicate or null question ids and
+    null gold answers are errors. An integer gold column (a hand-made file) is read as text, the form
+    every grader compares.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"questions file not found: {path}")
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for truncated or corrupt files
+        raise ValueError(f"{path} is not a readable Parquet file (truncated or corrupt?): "
+                         f"{type(exc).__name__}: {exc}") from None
     missing = [c for c in QUESTION_SCHEMA if c not in df.columns]
     if missing:
         raise ValueError(f"{path} is not a questions table: missing columns {missing}")
+    if df.height == 0:
+        raise ValueError(f"{path} holds no questions")
+    if df.schema["gold"].is_integer():
+        df = df.with_columns(pl.col("gold").cast(pl.String))
+    for column in ("question_id", "gold", "question", "split"):
+        if df.schema[column] != pl.String:
+            raise ValueError(f"{path}: column {column!r} must hold text, not {df.schema[column]}")
+        nulls = df.filter(pl.col(column).is_null())
+        if nulls.height:
+            ids = ", ".join(str(q) for q in nulls["question_id"].head(5).to_list())
+            raise ValueError(f"{path}: {nulls.height} question(s) have no {column} (null), e.g. {ids}")
+    duplicated = df.filter(pl.col("question_id").is_duplicated())["question_id"].unique().sort()
+    if duplicated.len():
+        raise ValueError(f"{path}: question ids appear more than once: {', '.join(duplicated.head(5).to_list())}")
     return df

@@ -33,6 +33,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
+from slmmux.artifacts import FIGURE_FORMATS, FIGURE_KINDS, expected_figures  # noqa: E402, F401
 from slmmux.tables import (  # noqa: E402
     BENCHMARK_NAMES,
     DISCUSSION_METHODS,
@@ -45,11 +46,10 @@ from slmmux.tables import (  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-FIGURE_KINDS = ("attribution", "search_objectives", "samples_scaling", "models_scaling", "calibration")
 MATH_SUBJECTS = ("Prealgebra", "Algebra", "Intermediate Algebra", "Number Theory", "Counting & Probability",
                  "Geometry", "Precalculus")
 THEORY_N = (1, 3, 5, 9)
-FORMATS = ("png", "pdf")
+FORMATS = FIGURE_FORMATS
 
 RC = {
     "figure.dpi": 100,
@@ -66,30 +66,6 @@ METADATA = {
     "png": {"Software": None},
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
 }
-
-
-def expected_figures(benchmarks: Iterable[str], groups: Iterable[str] | dict | None = None,
-                     discussion: bool = False) -> list[str]:
-    """File names the figures step produces for a configuration with all its inputs present.
-
-    ``groups``: the group names (or a mapping with them as keys); with none, the group-based figures
-    (attribution, radar, calibration) are not produced. ``discussion``: whether the discussion
-    baselines ran (adds ``discussion_{b}``).
-    """
-    benchmarks = sorted(set(benchmarks), key=bench_key)
-    has_groups = bool(list(groups) if groups is not None else [])
-    stems = []
-    for b in benchmarks:
-        for kind in FIGURE_KINDS:
-            if kind in ("attribution", "calibration") and not has_groups:
-                continue
-            stems.append(f"{kind}_{b}")
-        if discussion:
-            stems.append(f"discussion_{b}")
-    if "math" in benchmarks and has_groups:
-        stems.append("math_subject_radar")
-    stems.append("theory_majority")
-    return [f"{s}.{fmt}" for s in sorted(stems) for fmt in FORMATS]
 
 
 def majority_accuracy(n: int, p: float | np.ndarray) -> float | np.ndarray:

@@ -221,17 +221,31 @@ def read_validation_accuracy(path, benchmark: str | None = None) -> dict[str, fl
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"validation accuracy file not found: {path}")
-    table = pl.read_parquet(path)
+    try:
+        table = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for truncated or corrupt files
+        raise ValueError(f"{path} is not a readable Parquet file (truncated or corrupt?): "
+                         f"{type(exc).__name__}: {exc}") from None
     missing = [c for c in ("benchmark", "model", "validation_accuracy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path} is not a validation accuracy table: missing columns {', '.join(missing)}")
     return validation_accuracy_dict(table, benchmark)
 
 
-def validation_accuracy_for(path: str | Path, graded: pl.DataFrame) -> dict[str, float]:
-    """The validation accuracies in ``path`` for the benchmark of ``graded`` (all rows when it spans several)."""
+def validation_accuracy_for(path: str | Path, graded: pl.DataFrame, models: Iterable[str] | None = None) -> dict[str, float]:
+    """The validation accuracies in ``path`` for the benchmark of ``graded`` (all rows when it spans several).
+
+    Every model of ``models`` (default: every model of ``graded``) must have one: a missing model would
+    silently drop to the end of the confidence tie-break and change SLM-MUX's selections.
+    """
     benchmarks = graded["benchmark"].unique().to_list()
-    return read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
+    accs = read_validation_accuracy(path, benchmarks[0] if len(benchmarks) == 1 else None)
+    wanted = graded["model"].unique().to_list() if models is None else list(models)
+    lacking = sorted(m for m in wanted if m not in accs)
+    if lacking:
+        raise ValueError(f"{path} has no validation accuracy for {', '.join(lacking)} "
+                         f"(SLM-MUX breaks confidence ties with it); regenerate the validation table")
+    return accs
 
 
 def first_k_samples(graded: pl.DataFrame, k: int) -> pl.DataFrame:

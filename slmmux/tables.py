@@ -38,16 +38,15 @@ import polars as pl
 import yaml
 
 from slmmux import paper_reference as paper
+from slmmux.artifacts import BENCHMARK_ORDER, TABLE_FORMATS, TABLES, bench_key, expected_tables  # noqa: F401
 from slmmux.config import SEARCHED_GROUP
 from slmmux.data import file_sha256
 from slmmux.metrics import accuracy, mean_se
 from slmmux.scaling import ranked_subset
 
 
-TABLES = ("method_comparison", "searched_groups", "agent_forest", "reference_model", "model_accuracy", "token_usage")
-FORMATS = ("md", "tex", "csv")
+FORMATS = TABLE_FORMATS
 
-BENCHMARK_ORDER = ("math", "gpqa", "gsm8k")
 BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K"}
 METHOD_ORDER = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "moa", "debate", "mav", "oracle")
 METHOD_NAMES = {
@@ -63,15 +62,6 @@ METHOD_NAMES = {
 DISCUSSION_METHODS = ("moa", "debate", "mav")
 DASH = "—"
 QMARK = "†"
-
-
-def expected_tables() -> list[str]:
-    """File names (relative to the tables folder) that :func:`write_tables` always writes."""
-    return [f"{name}.{fmt}" for name in TABLES for fmt in FORMATS]
-
-
-def bench_key(b: str) -> tuple:
-    return (BENCHMARK_ORDER.index(b) if b in BENCHMARK_ORDER else len(BENCHMARK_ORDER), b)
 
 
 def method_key(m: str) -> tuple:

@@ -331,17 +331,15 @@ def test_cli_validation_accuracy_and_select(tmp_path):
     assert res.returncode == 2 and "not found" in res.stderr
 
 
-def test_cli_select_logs_missing_validation_accuracy(tmp_path):
+def test_cli_select_rejects_missing_validation_accuracy(tmp_path):
+    """A model without validation accuracy would silently drop to the end of the tie-break: an error naming it."""
     graded, models, _ = random_table(random.Random(4), greedy=False)
     path = tmp_path / "s.parquet"
     write_samples(graded, path, graded=True)
     val = tmp_path / "val.parquet"
-    table = mux.validation_accuracy_table(graded).filter(pl.col("model") == models[0])
-    table.write_parquet(val)
+    mux.validation_accuracy_table(graded).filter(pl.col("model") != models[-1]).write_parquet(val)
     res = run_script("selection.py", "--samples", path, "--validation-accuracy", val, "--group", "g",
                      "--models", *models, "--out", tmp_path / "d.parquet")
-    assert res.returncode == 0, res.stderr
-    if len(models) > 1:
-        assert "no validation accuracy for" in res.stderr
-    got = pl.read_parquet(tmp_path / "d.parquet")
-    assert got.equals(mux.decisions(graded, models, mux.validation_accuracy_dict(table), "g"))
+    assert res.returncode == 2
+    assert f"no validation accuracy for {models[-1]}" in res.stderr and str(val) in res.stderr
+    assert not (tmp_path / "d.parquet").exists()

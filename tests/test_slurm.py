@@ -12,11 +12,15 @@ where that is a failure. Deselect with `-m "not slurm"`.
 - test_workflow_tables_match_local_run: the embedded default (config/config.yaml) through SLURM from
   scratch; its results/tables/*.csv must equal those of the local run (the session fixture
   embedded_run in conftest.py, shared with tests/test_workflow.py).
+- test_requeued_generation_job_finishes_with_the_same_samples: preemption. A running generation job
+  is requeued after its first checkpoint (scontrol requeue); SLURM runs it again, it resumes, and the
+  samples equal an uninterrupted local run's (about 11 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -242,3 +246,77 @@ def test_workflow_tables_match_local_run(slurm_env, embedded_run, tmp_path):
     assert sorted(got) == sorted(expected)
     for name in expected:
         assert got[name] == expected[name], f"results/tables/{name} differs between local and SLURM runs"
+
+
+def _squeue(env: dict, job_id: str | None = None) -> list[tuple[str, str]]:
+    cmd = ["squeue", "-h", "-o", "%i %T"] + (["-j", job_id] if job_id else [])
+    out = subprocess.run(cmd, env=env, text=True, capture_output=True).stdout
+    return [tuple(line.split()) for line in out.splitlines() if line.strip()]
+
+
+def _wait(what: str, check, timeout: float, proc: subprocess.Popen | None = None):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"snakemake exited ({proc.returncode}) while waiting for {what}:\n{proc.stdout.read()[-6000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_requeued_generation_job_finishes_with_the_same_samples(slurm_env, tmp_path):
+    """Preemption: a running generation job is requeued (scontrol requeue, as a preempting scheduler
+    does); SLURM runs it again, it resumes from its checkpoint, and the workflow finishes with the same
+    samples as an uninterrupted run."""
+    from conftest import snakemake as local_snakemake
+
+    import polars as pl
+
+    configs = [REPO / "config" / "config.yaml", tmp_path / "longer.yaml"]
+    # one benchmark's job, with more questions in smaller chunks: several checkpoints before it ends
+    configs[1].write_text("benchmarks:\n  gsm8k: {validation_source: bundled, validation_size: 16, test_size: 32}\n"
+                          "generation:\n  chunk_size: 4\n")
+    target = "results/samples/raw/gsm8k/tiny-a/seed0.parquet"
+    configfile = ["--configfile", *map(str, configs)]
+
+    local = tmp_path / "local"
+    local.mkdir()
+    local_snakemake(local, target, *configfile)
+
+    work = tmp_path / "slurm"
+    args = [target, "--snakefile", str(REPO / "workflow" / "Snakefile"), *configfile, "--directory", str(work),
+            *on_slurm()]
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=REPO, env=slurm_env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        partial = work / (target + ".partial")
+        # the generation job (the only one in the queue: model building and questions are localrules)
+        job_id = _wait("the generation job to run", lambda: next((j for j, s in _squeue(slurm_env) if s == "RUNNING"), None),
+                       600, proc)
+        _wait("its first checkpoint", lambda: partial.is_dir() and any(partial.glob("*.parquet")), 600, proc)
+        assert not (work / target).exists()
+        requeue = subprocess.run(["scontrol", "requeue", job_id], env=slurm_env, text=True, capture_output=True)
+        assert requeue.returncode == 0, requeue.stderr
+        # back in the queue; SLURM holds a requeued job for about two minutes (BeginTime): release it now
+        _wait("the requeued job to be pending", lambda: _squeue(slurm_env, job_id) == [(job_id, "PENDING")], 120, proc)
+        subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], env=slurm_env, check=True)
+        out, _ = proc.communicate(timeout=900)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out[-6000:]
+    assert len(re.findall(r"submitted with SLURM jobid \d+", out)) == 1, out[-3000:]
+    history = subprocess.run(["sacct", "-n", "-X", "-P", "-D", "-j", job_id, "-o", "State"], env=slurm_env,
+                             text=True, capture_output=True, check=True).stdout.split()
+    assert history == ["REQUEUED", "COMPLETED"], history
+
+    cols = ["split", "question_id", "decoding", "sample"]
+    got = pl.read_parquet(work / target).sort(cols)
+    expected = pl.read_parquet(local / target).sort(cols)
+    assert got.height == 16 * 3 + 32 * 3 + 32
+    assert got.equals(expected), "the requeued job's samples differ from the uninterrupted run's"
+    sidecar = json.loads((work / target.replace(".parquet", ".provenance.json")).read_text())
+    assert sidecar["resumed"]["rows_from_checkpoint"] > 0  # the second run resumed, it did not start over

@@ -5,7 +5,10 @@ One request per conversation asks for ``n`` completions with the conversation's 
 that honour seeds then reproduce samples) and ``logprobs``. Requests run with bounded concurrency and
 are retried with exponential backoff (honouring ``Retry-After``) on 429, 5xx, timeouts and dropped
 connections. The API key is read from the environment variable whose *name* is given; neither the key
-nor its value ever enters logs or provenance.
+nor its value ever enters logs or provenance: every error text a server sends back (which may echo the
+request's headers) is redacted before it reaches an exception, and so ``failures.json``, the job log
+and the provenance sidecar. ``request_timeout`` is a total deadline for each request, not only the
+gap between bytes: a server trickling an answer cannot hold a request forever.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -26,6 +31,12 @@ from slmmux.generate.base import (
 )
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+REDACTED = "[REDACTED]"
+# header values that carry credentials, wherever a server echoes them (JSON, text, repr)
+_CREDENTIAL = re.compile(
+    r"(?i)((?:authorization|proxy-authorization|x-api-key|api-key|cookie)[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]*")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
 class OpenAIBackend(IsolatingBackend):
@@ -41,15 +52,25 @@ class OpenAIBackend(IsolatingBackend):
             raise ValueError(f"request timeout must be > 0, not {request_timeout}")
         self.spec = model
         self.base_url = base_url.rstrip("/")
-        if not self.base_url.startswith(("http://", "https://")):
+        parts = urlsplit(self.base_url)
+        if parts.username is not None or parts.password is not None:
+            # not echoed: the URL holds a credential
+            raise GenerationError("base URL must not hold credentials (user:key@); name the key's variable in --api-key-env")
+        if parts.scheme not in ("http", "https"):
             raise GenerationError(f"base URL must start with http:// or https://, not {base_url!r}")
+        if api_key_env is not None and not ENV_NAME.fullmatch(api_key_env):
+            # not echoed either: this is most likely the key itself, pasted where its variable's name belongs
+            raise GenerationError("--api-key-env takes the NAME of an environment variable (letters, digits, _), "
+                                  "not the key itself")
         self.api_key_env = api_key_env
         self.headers = {"Content-Type": "application/json"}
+        self._secrets: list[str] = []
         if api_key_env:
             key = os.environ.get(api_key_env)
             if not key:
                 raise GenerationError(f"environment variable {api_key_env} (named by --api-key-env) is not set")
             self.headers["Authorization"] = f"Bearer {key}"
+            self._secrets.append(key)
         self.concurrency = concurrency
         self.timeout = request_timeout
         self.max_retries = max_retries
@@ -64,18 +85,27 @@ class OpenAIBackend(IsolatingBackend):
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(headers=self.headers, timeout=self.timeout, transport=self.transport)
 
+    def redact(self, text: str) -> str:
+        """``text`` (a server's error body, an exception) without the key or any credential header value."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        text = _CREDENTIAL.sub(lambda m: m.group(1) + REDACTED, text)
+        return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
     def check_server(self) -> None:
         """Fail early, naming the URL, when the server cannot be reached."""
 
+        deadline = min(self.timeout, 30.0)
+
         async def probe() -> None:
             async with self._client() as client:
-                await client.get(f"{self.base_url}/models", timeout=min(self.timeout, 30.0))
+                await asyncio.wait_for(client.get(f"{self.base_url}/models", timeout=deadline), deadline)
 
         try:
             asyncio.run(probe())
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, TimeoutError) as exc:
             raise GenerationError(f"OpenAI-compatible server at {self.base_url} is unreachable: "
-                                  f"{type(exc).__name__}: {exc}") from exc
+                                  f"{self._describe_failure(exc, deadline)}") from None
 
     def _payload(self, conversation, sampling: SamplingSpec, seed: int) -> dict:
         body = {"model": self.model_name, "messages": conversation, "n": sampling.n,
@@ -96,6 +126,8 @@ class OpenAIBackend(IsolatingBackend):
         out = []
         for j, ch in enumerate(choices):
             content = (ch.get("message") or {}).get("content") or ""
+            for secret in self._secrets:  # a server echoing the request's headers into a completion
+                content = content.replace(secret, REDACTED)
             lp = ((ch.get("logprobs") or {}).get("content")) or None
             if lp:
                 n_tok = len(lp)
@@ -115,25 +147,31 @@ class OpenAIBackend(IsolatingBackend):
             wait = self.backoff * (2 ** attempt) * (1 + 0.1 * random.random())
             try:
                 async with sem:
-                    resp = await client.post(url, json=body)
+                    # the whole request, not only each read, is bounded
+                    resp = await asyncio.wait_for(client.post(url, json=body), self.timeout)
                 if resp.status_code == 200:
                     return self._parse(resp.json(), body["n"], label)
                 if resp.status_code not in RETRY_STATUS or attempt >= self.max_retries:
                     raise QuestionError(-1, f"{label}: server at {self.base_url} answered HTTP {resp.status_code}: "
-                                            f"{resp.text[:300]}")
+                                            f"{self.redact(resp.text)[:300]}")
                 retry_after = resp.headers.get("retry-after")
                 if retry_after:
                     try:
                         wait = max(wait, min(float(retry_after), 120.0))
                     except ValueError:
                         pass
-            except httpx.TransportError as exc:  # timeouts, refused or dropped connections
+            except (httpx.TransportError, TimeoutError) as exc:  # timeouts, refused or dropped connections
                 if attempt >= self.max_retries:
                     raise QuestionError(-1, f"{label}: request to {url} failed after {attempt + 1} attempt(s): "
-                                            f"{type(exc).__name__}: {exc}") from exc
+                                            f"{self._describe_failure(exc, self.timeout)}") from None
             attempt += 1
             self.retries += 1
             await asyncio.sleep(wait)
+
+    def _describe_failure(self, exc: BaseException, deadline: float) -> str:
+        if isinstance(exc, TimeoutError) and not str(exc):
+            return f"TimeoutError: no complete answer within {deadline:g} s"
+        return self.redact(f"{type(exc).__name__}: {exc}")
 
     async def _all(self, conversations, sampling, seeds, labels) -> list:
         sem = asyncio.Semaphore(self.concurrency)

@@ -4,18 +4,29 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import min_version
 
 min_version("9.0")
 
-from slmmux.figures import expected_figures
-from slmmux.tables import expected_tables
-from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
+# light imports only: this file is parsed on the submitting host and again in every cluster job
+# (tests/test_light_parse.py keeps matplotlib, slmmux.figures and slmmux.tables out)
+from slmmux.artifacts import expected_figures, expected_tables
+from slmmux.code_digest import code_digest
+from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
+from slmmux.config import backend_args as quoted_backend_args
+from slmmux.resource_plan import ResourcePlanError, check_plan, format_plan, plan_jobs
 
 try:
+    # Snakemake's YAML loading keeps the last of a duplicated key silently: reread each config file
+    # with a loader that names the duplicate instead.
+    for configfile in workflow.configfiles:
+        if Path(configfile).is_file():
+            load_yaml_strict(configfile)
     # Validate against the JSON schemas (workflow/schemas, a description and a default for every key),
     # fill the defaults, and report every bad field at once. The same dict object is completed in
-    # place, so workflow.config and the rules see one config.
+    # place, so workflow.config and the rules see one config. Every value that reaches a shell
+    # command is held to a strict pattern there and quoted (shell_join) where the command is built.
     config.update(prepare_config(config, schema_dir=Path(workflow.basedir) / "schemas", base_dir=Path.cwd()))
 except ConfigError as exc:
     raise WorkflowError(str(exc))
@@ -43,8 +54,16 @@ wildcard_constraints:
 
 
 def script(name):
-    """Path of a command-line entry point in scripts/."""
-    return f"{SCRIPTS}/{name}"
+    """Path of a command-line entry point in scripts/, quoted for the shell (the checkout may have spaces)."""
+    return shell_join([f"{SCRIPTS}/{name}"])
+
+
+def code_of(name):
+    """Digest of scripts/<name> and the slmmux code and data it imports (slmmux.code_digest).
+
+    The rules that run a script carry it as params.code, so Snakemake's params rerun trigger reruns
+    a job whose code changed, and everything downstream of it (its inputs change)."""
+    return code_digest(f"{SCRIPTS}/{name}", Path(workflow.basedir).parent)
 
 
 def pool():
@@ -91,6 +110,18 @@ def gpus_of(key):
     return model_entry(key)["tensor_parallel_size"]
 
 
+# The GPU resource plan: every GPU job's engine against the GPUs it requests, shown and checked before
+# any job starts (slmmux.resource_plan); only in the main process, not again in each cluster job.
+if workflow.is_main_process:
+    _plan = plan_jobs(config, Path.cwd(), gpus_of, discussion_groups())
+    if _plan:
+        logger.info(format_plan(_plan, config["generation"]["gpu_memory_gib"]))
+    try:
+        check_plan(_plan, config["generation"]["gpu_memory_gib"])
+    except ResourcePlanError as exc:
+        raise WorkflowError(str(exc))
+
+
 def graded(benchmark, models):
     return expand(f"{R}/samples/graded/{benchmark}/{{model}}/seed{{seed}}.parquet", model=models, seed=SEEDS)
 
@@ -116,25 +147,8 @@ def sampling_args(wildcards):
 
 
 def backend_args(wildcards):
-    m = model_entry(wildcards.model)
-    backend = backend_of(wildcards.model)
-    args = [f"--backend {backend}", f"--model {m['model']!r}"]
-    if m["revision"]:
-        args.append(f"--revision {m['revision']!r}")
-    if backend == "vllm":
-        args += [f"--tensor-parallel-size {m['tensor_parallel_size']}", f"--dtype {m['dtype']}",
-                 f"--gpu-memory-utilization {m['gpu_memory_utilization']}"]
-        if m["max_model_len"]:
-            args.append(f"--max-model-len {m['max_model_len']}")
-        if m["enforce_eager"]:
-            args.append("--enforce-eager")
-    elif backend == "openai":
-        args.append(f"--base-url {m['base_url']!r}")
-        if m["api_key_env"]:
-            args.append(f"--api-key-env {m['api_key_env']}")
-    else:
-        args.append(f"--replay-file {m['replay_file']!r}")
-    return " ".join(args)
+    """--backend, --model and its engine settings, each word quoted for the shell."""
+    return quoted_backend_args(model_entry(wildcards.model), backend_of(wildcards.model))
 
 
 def selection_inputs(wildcards):
@@ -152,9 +166,9 @@ def selection_inputs(wildcards):
 def group_args(wildcards, input):
     """--models for a fixed group; --search/--size/--rank for a searched group s<K>r<R>."""
     if wildcards.group in GROUPS:
-        return "--models " + " ".join(sorted(GROUPS[wildcards.group]))
+        return shell_join(["--models", *sorted(GROUPS[wildcards.group])])
     size, rank = SEARCHED_GROUP.match(wildcards.group).groups()
-    return f"--search {input.ranking} --size {size} --rank {rank}"
+    return shell_join(["--search", input.ranking, "--size", size, "--rank", rank])
 
 
 def selection_k_arg():

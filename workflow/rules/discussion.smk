@@ -10,7 +10,8 @@ rule discuss:
     params:
         with_gpus=script("with_gpus.py"),
         discuss=script("discuss.py"),
-        members=lambda wc: " ".join(sorted(GROUPS[wc.group])),
+        code=code_of("discuss.py"),
+        members=lambda wc: shell_join(sorted(GROUPS[wc.group])),
         backend=config["generation"]["backend"],
         temperature=config["discussion"]["temperature"],
         max_tokens=config["generation"]["max_tokens"],

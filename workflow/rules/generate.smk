@@ -8,6 +8,7 @@ rule generate:
     params:
         with_gpus=script("with_gpus.py"),
         generate=script("generate.py"),
+        code=code_of("generate.py"),
         sampling=sampling_args,
         backend=backend_args,
         max_tokens=config["generation"]["max_tokens"],
@@ -40,6 +41,7 @@ rule grade:
         graded=f"{R}/samples/graded/{{benchmark}}/{{model}}/seed{{seed}}.parquet",
     params:
         grade=script("grade.py"),
+        code=code_of("grade.py"),
     log:
         f"{R}/logs/grade/{{benchmark}}/{{model}}/seed{{seed}}.log",
     benchmark:

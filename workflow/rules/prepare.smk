@@ -4,6 +4,7 @@ rule prepare_questions:
         questions=f"{R}/questions/{{benchmark}}.parquet",
     params:
         prepare=script("prepare.py"),
+        code=code_of("prepare.py"),
         source=lambda wc: config["benchmarks"][wc.benchmark]["validation_source"],
         validation_size=lambda wc: config["benchmarks"][wc.benchmark]["validation_size"],
         test_size=lambda wc: config["benchmarks"][wc.benchmark]["test_size"] or "all",
@@ -24,6 +25,7 @@ rule build_tiny_model:
         model_dir=directory(f"{TINY_MODEL_DIR}/{{tiny}}"),
     params:
         build_tiny_model=script("build_tiny_model.py"),
+        code=code_of("build_tiny_model.py"),
         seed=lambda wc: config["models"][wc.tiny]["tiny"]["seed"],
         hidden_size=lambda wc: config["models"][wc.tiny]["tiny"]["hidden_size"],
         layers=lambda wc: config["models"][wc.tiny]["tiny"]["layers"],

@@ -21,8 +21,9 @@ rule tables:
         tables=[report_item(p, "Tables") for p in TABLES],
     params:
         make_tables=script("make_tables.py"),
+        code=code_of("make_tables.py"),
         outdir=lambda wc, output: str(Path(output.tables[0]).parent),
-        reference=f"--reference-model {REFERENCE}" if REFERENCE else "",
+        reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
         f"{R}/logs/tables.log",
     conda:
@@ -42,8 +43,9 @@ rule figures:
         figures=[report_item(p, "Figures") for p in FIGURES],
     params:
         make_figures=script("make_figures.py"),
+        code=code_of("make_figures.py"),
         outdir=lambda wc, output: str(Path(output.figures[0]).parent),
-        reference=f"--reference-model {REFERENCE}" if REFERENCE else "",
+        reference=shell_join(["--reference-model", REFERENCE]) if REFERENCE else "",
     log:
         f"{R}/logs/figures.log",
     conda:
@@ -66,7 +68,8 @@ rule manifest:
         manifest=f"{R}/manifest.json",
     params:
         make_manifest=script("make_manifest.py"),
-        repo=str(Path(workflow.basedir).parent),
+        code=code_of("make_manifest.py"),
+        repo=shell_join([Path(workflow.basedir).parent]),
         root=lambda wc, output: str(Path(output.manifest).parent),
     log:
         f"{R}/logs/manifest.log",

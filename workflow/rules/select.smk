@@ -6,6 +6,7 @@ rule validation_accuracy:
         accuracy=f"{R}/validation/{{benchmark}}.parquet",
     params:
         validation_accuracy=script("validation_accuracy.py"),
+        code=code_of("validation_accuracy.py"),
     log:
         f"{R}/logs/validation_accuracy/{{benchmark}}.log",
     conda:
@@ -22,6 +23,7 @@ rule select:
         decisions=f"{R}/selection/{{benchmark}}/{{group}}.parquet",
     params:
         select=script("selection.py"),
+        code=code_of("selection.py"),
         group=group_args,
         k=selection_k_arg(),
     log:
@@ -41,6 +43,7 @@ rule search:
         ranking=f"{R}/search/{{benchmark}}.parquet",
     params:
         search=script("search.py"),
+        code=code_of("search.py"),
         sizes=" ".join(str(s) for s in config["search"]["sizes"]),
         lam=config["search"]["lam"],
         robust_level=config["search"]["robust_level"],
@@ -67,6 +70,7 @@ rule scale_samples:
         sweep=f"{R}/scaling/{{benchmark}}/samples_{{group}}.parquet",
     params:
         scale=script("scale.py"),
+        code=code_of("scale.py"),
         group=group_args,
         k_max=config["scaling"]["k_max"],
         trials=config["scaling"]["trials"],
@@ -93,6 +97,7 @@ rule scale_models:
         sweep=f"{R}/scaling/{{benchmark}}/models.parquet",
     params:
         scale=script("scale.py"),
+        code=code_of("scale.py"),
         sizes=" ".join(str(s) for s in config["search"]["sizes"]),
         k=selection_k_arg(),
     log:
