@@ -212,13 +212,16 @@ class _TargetState:
         self.new_prompt_tokens = self.new_completion_tokens = 0
         partial.mkdir(parents=True, exist_ok=True)
         config_path = partial / "config.json"
-        if config_path.exists():
+        holds_rows = any(CHUNK_RE.match(p.name) for p in partial.iterdir())
+        if config_path.exists() and holds_rows:
             previous = json.loads(config_path.read_text())
             if previous.get("identity") != identity:
                 raise ValueError(f"checkpoint {partial} was made with different settings "
                                  f"({_diff(previous.get('identity', {}), identity)}); delete it to start over")
             self.first_started = previous.get("first_started_at")
-        else:
+        else:  # new, or holding no samples (e.g. the model failed to load): nothing to keep
+            if config_path.exists() and json.loads(config_path.read_text()).get("identity") != identity:
+                (partial / "failures.json").unlink(missing_ok=True)
             self.first_started = _now()
             write_json_atomic({"identity": identity, "first_started_at": self.first_started}, config_path)
         failures_path = partial / "failures.json"
