@@ -373,7 +373,7 @@ class GenerationJob:
         _check_complete(table, t.questions, self.blocks)
         backend_path = st.partial / "backend.json"
         details = json.loads(backend_path.read_text()) if backend_path.exists() else {}
-        new_completion = st.new_completion_tokens
+        job_completion = sum(s.new_completion_tokens for s in self.states)  # the engine served them together
         sidecar = {
             "status": "complete",
             "benchmark": st.benchmark,
@@ -400,11 +400,12 @@ class GenerationJob:
             "finished_at": _now(),
             "wall_seconds": round(time.monotonic() - self.t_start, 3),
             "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum()),
-                       "this_run_prompt": st.new_prompt_tokens, "this_run_completion": new_completion},
+                       "this_run_prompt": st.new_prompt_tokens, "this_run_completion": st.new_completion_tokens},
             "throughput": {"engine_load_seconds": self.load_seconds,
                            "generation_seconds": round(self.gen_seconds, 3),
-                           "completion_tokens_per_second": round(new_completion / self.gen_seconds, 2)
-                           if self.gen_seconds and new_completion else None},
+                           "completion_tokens_per_second": round(job_completion / self.gen_seconds, 2)
+                           if self.gen_seconds and job_completion else None,
+                           "scope": "the whole job (every benchmark in the engine at once)"},
             "resumed": {"rows_from_checkpoint": st.reused_rows},
             "failures": [],
             "earlier_failures": st.earlier_failures,
