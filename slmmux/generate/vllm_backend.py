@@ -145,23 +145,23 @@ class VLLMBackend(IsolatingBackend):
 
         The engine keeps its batch full until the last request is done: a caller that checkpoints
         between yields costs no throughput (unlike one ``LLM.chat`` call per checkpoint chunk, which
-        waits for the chunk's slowest sample). A request whose prompt does not fit ``max_model_len``,
-        or that the engine refuses, yields its :class:`QuestionError` first; the others still run.
+        waits for the chunk's slowest sample). A request the engine refuses (its prompt does not fit
+        ``max_model_len``, most often) yields its :class:`QuestionError` at once; the others still run.
         Samples depend only on each request's seed, not on what else is in the engine.
         """
         pending: dict[str, int] = {}
         try:
             for i, req in enumerate(requests):
-                n_tok = self.prompt_length(req.conversation)
-                if n_tok >= self.max_model_len:
-                    yield i, QuestionError(i, f"{req.label}: prompt of {n_tok} tokens does not fit max_model_len="
-                                              f"{self.max_model_len} (it needs at least one token to generate)")
-                    continue
-                try:
+                try:  # vLLM renders, tokenizes and validates the prompt once, here
                     ids = self.llm.enqueue_chat([req.conversation], [self._params(req.sampling, req.seed)],
                                                 use_tqdm=False)
-                except Exception as exc:  # rendering or validation refused this request alone
-                    yield i, QuestionError(i, f"{req.label}: {type(exc).__name__}: {exc}")
+                except Exception as exc:  # refused this request alone (its prompt too long, most often)
+                    n_tok = self.prompt_length(req.conversation)
+                    if n_tok >= self.max_model_len:
+                        yield i, QuestionError(i, f"{req.label}: prompt of {n_tok} tokens does not fit max_model_len="
+                                                  f"{self.max_model_len} (it needs at least one token to generate)")
+                    else:
+                        yield i, QuestionError(i, f"{req.label}: {type(exc).__name__}: {exc}")
                     continue
                 for rid in ids:
                     pending[_external_id(rid)] = i
