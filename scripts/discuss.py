@@ -2,7 +2,10 @@
 """Run a discussion baseline (Mixture-of-Agents, LLM-Debate or Multi-Agent Verification) over a
 group of models and write its decisions and its full transcript.
 
-Round-major: in every round, each model gets ONE batched chat request over all questions. Outputs:
+Round-major: in every round, each model gets ONE batched chat request over all questions. Each model
+is reached through its own backend from the model sheet (backend, base_url, api_key_env, replay_file;
+--backend for entries that name none). Models on in-process vLLM engines are loaded one at a time
+(per round and model), so the job never holds more than one model on its devices. Outputs:
 
 --out         decisions (docs/dataflow.md) + prompt_tokens, completion_tokens, calls per question:
               benchmark, group, seed, question_id, method, answer, answer_key, correct,
@@ -37,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="model keys of the group, in order (agent order; tie rules and the default MoA aggregator use it)")
     ap.add_argument("--model-sheet", required=True,
                     help="YAML or JSON: key -> {model, revision, ...}, or a config with a top-level 'models:' mapping")
-    ap.add_argument("--backend", default="vllm", choices=("vllm", "openai"), help="chat backend (default vllm)")
-    ap.add_argument("--base-url", help="OpenAI-compatible server URL (openai backend)")
+    ap.add_argument("--backend", default="vllm", choices=("vllm", "openai", "replay"),
+                    help="backend of the models whose sheet entry names none (default vllm); replay answers each call "
+                         "from the entry's replay_file (a transcript: call_seed, text)")
+    ap.add_argument("--base-url", help="OpenAI-compatible server URL for openai models whose sheet entry has no base_url")
     ap.add_argument("--seed", type=int, required=True, help="run seed; every call's seed derives from it")
     ap.add_argument("--rounds", type=int, default=None,
                     help="MoA: number of layers including the aggregator (default 3); "
@@ -55,11 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="MAV: aspect verifiers, a subset of correctness logic answer (default all three)")
     ap.add_argument("--verifier-models", nargs="+", default=None, metavar="KEY",
                     help="MAV: models acting as verifiers (default: all of --models)")
-    keep = ap.add_mutually_exclusive_group()
-    keep.add_argument("--keep-loaded", dest="keep_loaded", action="store_true", default=True,
-                      help="keep every model's backend open for the whole run (default; small models)")
-    keep.add_argument("--no-keep-loaded", dest="keep_loaded", action="store_false",
-                      help="open each model before its batch and close it after (big GPU models that do not fit together)")
     ap.add_argument("--out", required=True, help="decisions Parquet file to write")
     ap.add_argument("--transcript", required=True, help="transcript Parquet file to write")
     return ap
@@ -70,15 +70,23 @@ def run(args: argparse.Namespace) -> str:
 
     from slmmux.data import read_questions
     from slmmux.discussion import discuss
-    from slmmux.discussion.sheet import load_model_sheet, pick_models
+    from slmmux.discussion.sheet import load_model_backends, load_model_sheet, pick_models
     from slmmux.generate.base import SamplingSpec, open_backend
+    from slmmux.generate.replay import ReplayChatBackend
     from slmmux.samples import write_atomic
 
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be >= 1")
-    if args.backend == "openai" and not args.base_url:
-        raise ValueError("--backend openai needs --base-url")
     specs = {s.key: s for s in pick_models(load_model_sheet(args.model_sheet), args.models)}
+    sheet_backends = load_model_backends(args.model_sheet)
+    backends = {k: sheet_backends[k].backend or args.backend for k in args.models}
+    for key in args.models:  # every model reachable before the first engine starts
+        entry = sheet_backends[key]
+        if backends[key] == "openai" and not (entry.base_url or args.base_url):
+            raise ValueError(f"model {key!r} uses the openai backend but its sheet entry has no base_url (nor is "
+                             f"--base-url given)")
+        if backends[key] == "replay" and not entry.replay_file:
+            raise ValueError(f"model {key!r} uses the replay backend but its sheet entry has no replay_file")
     qs = read_questions(args.questions).filter(pl.col("split") == args.split)
     benchmarks = qs["benchmark"].unique().to_list()
     if len(benchmarks) != 1:
@@ -88,10 +96,15 @@ def run(args: argparse.Namespace) -> str:
         qs = qs.head(args.limit)
     questions = qs.to_dicts()
     sampling = SamplingSpec(n=1, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
-    backend_options = {"base_url": args.base_url} if args.backend == "openai" else {"seed": args.seed}
 
     def open_model(key: str):
-        return open_backend(args.backend, specs[key], **backend_options)
+        entry = sheet_backends[key]
+        if backends[key] == "openai":
+            return open_backend("openai", specs[key], base_url=entry.base_url or args.base_url,
+                                api_key_env=entry.api_key_env)
+        if backends[key] == "replay":
+            return ReplayChatBackend(entry.replay_file, key)
+        return open_backend("vllm", specs[key], seed=args.seed)
 
     options: dict = {}
     if args.method == "moa":
@@ -104,7 +117,8 @@ def run(args: argparse.Namespace) -> str:
             options["aspects"] = args.aspects
     t0 = time.time()
     decisions, transcript = discuss(args.method, questions, benchmark, args.group, args.models, open_model, args.seed,
-                                    sampling, keep_loaded=args.keep_loaded, rounds=args.rounds, **options)
+                                    sampling, engines=[k for k in args.models if backends[k] == "vllm"],
+                                    rounds=args.rounds, **options)
     write_atomic(transcript, args.transcript)
     write_atomic(decisions, args.out)
     acc = decisions["correct"].mean() if decisions.height else float("nan")

@@ -23,7 +23,7 @@ from slmmux.discussion import (
     transcript_table,
 )
 from slmmux.discussion.engine import Call, call_seed
-from slmmux.discussion.sheet import load_model_sheet, pick_models
+from slmmux.discussion.sheet import ModelBackend, load_model_backends, load_model_sheet, pick_models
 from slmmux.generate.base import Completion, QuestionError, SamplingSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -405,7 +405,7 @@ def test_model_sheet_shapes(tmp_path):
 def test_cli_help_and_clear_errors(tmp_path):
     script = str(ROOT / "scripts" / "discuss.py")
     h = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, cwd=ROOT)
-    assert h.returncode == 0 and "--transcript" in h.stdout and "--no-keep-loaded" in h.stdout
+    assert h.returncode == 0 and "--transcript" in h.stdout and "replay" in h.stdout
     sheet = tmp_path / "m.yaml"
     sheet.write_text("a: {model: /nowhere/a}\n")
     base = [sys.executable, script, "--method", "debate", "--questions", str(tmp_path / "none.parquet"), "--group", "g",
@@ -423,3 +423,87 @@ def test_real_answer_tools_vote_equivalent_answers_together():
     dec, tr = discuss("debate", q, "gsm8k", "g", MODELS, Pool(lambda m, c, s: texts[m]), 0, SAMPLING, rounds=1)
     row = dec.row(0, named=True)
     assert (row["answer"], row["correct"], row["confidence"]) == ("1234", True, pytest.approx(2 / 3))
+
+
+# --------------------------------------------------------------------------- engines on the job's devices
+
+def test_engines_are_loaded_one_at_a_time_and_replies_do_not_change():
+    """Issue 15: a discussion job must never hold two engines on its devices; which engine serves a
+    batch first must not change any reply."""
+    live: list[str] = []
+    peak = []
+
+    class Counting(Pool):
+        def __call__(self, key):
+            b = super().__call__(key)
+            if key in ENGINES:
+                live.append(key)
+                peak.append(len(live))
+                close = b.close
+
+                def closing(b=b, close=close):
+                    live.remove(b.key)
+                    close()
+                b.close = closing
+            return b
+
+    ENGINES = {"m0", "m2"}
+    pool = Counting(tagged)
+    with Executor(MODELS, pool, SAMPLING, engines=frozenset(ENGINES)) as ex:
+        res = run_debate(QUESTIONS, "gsm8k", MODELS, ex, 0, TOOLS, rounds=2, build_messages=simple_build)
+    assert max(peak) == 1 and not live
+    # m1 (a server) opens once; the engines alternate, each round starting with the one still loaded
+    assert [b.key for b in pool.opened] == ["m0", "m1", "m2", "m0", "m2"]
+    ref_pool = Pool(tagged)
+    with Executor(MODELS, ref_pool, SAMPLING) as ex:
+        ref = run_debate(QUESTIONS, "gsm8k", MODELS, ex, 0, TOOLS, rounds=2, build_messages=simple_build)
+    assert [(r.call, r.text) for r in res.replies] == [(r.call, r.text) for r in ref.replies]
+    with pytest.raises(ValueError, match="outside the group"):
+        Executor(MODELS, pool, SAMPLING, engines=frozenset({"zz"}))
+
+
+def test_model_sheet_backends_and_replayed_calls(tmp_path):
+    from slmmux.generate.replay import ReplayChatBackend, ReplayError
+
+    sheet = tmp_path / "sheet.json"
+    sheet.write_text(json.dumps({"models": {
+        "a": {"model": "/x/a", "backend": None},
+        "b": {"model": "served-b", "backend": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "B_KEY"},
+        "r": {"model": "r", "backend": "replay", "replay_file": str(tmp_path / "r.jsonl")}}}))
+    got = load_model_backends(sheet)
+    assert got["a"] == ModelBackend(None) and got["b"].base_url == "http://127.0.0.1:9/v1"
+    assert got["b"].api_key_env == "B_KEY" and got["r"].replay_file == str(tmp_path / "r.jsonl")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"a": {"model": "x", "backend": "tgi"}}))
+    with pytest.raises(ValueError, match="backend 'tgi'"):
+        load_model_backends(bad)
+
+    s1, s2 = call_seed(0, "r", "q1", "debate", 0, 2), call_seed(0, "r", "q1", "debate", 1, 2)
+    rows = [{"question_id": "q1", "model": "r", "call_seed": s1, "text": "ANSWER=2", "completion_tokens": 2},
+            {"question_id": "q1", "model": "other", "call_seed": s2, "text": "not r's"},
+            {"question_id": "q1", "text": "a sample, not a call"}]
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    rb = ReplayChatBackend(tmp_path / "r.jsonl", "r")
+    res = rb.chat_each([[], []], SAMPLING, [s1, s2], ["q1 round 0", "q1 round 1"])
+    assert res[0][0].text == "ANSWER=2" and res[0][0].completion_tokens == 2
+    assert isinstance(res[1], QuestionError) and "q1 round 1" in str(res[1]) and str(s2) in str(res[1])
+    (tmp_path / "plain.jsonl").write_text(json.dumps({"question_id": "q1", "text": "x"}))
+    with pytest.raises(ReplayError, match="call_seed"):
+        ReplayChatBackend(tmp_path / "plain.jsonl", "r")
+
+
+def test_cli_names_a_model_it_cannot_reach(tmp_path):
+    qs = tmp_path / "q.parquet"
+    from slmmux.data import make_questions
+
+    make_questions("gsm8k", "bundled", 1, 2, seed=0).write_parquet(qs)
+    sheet = tmp_path / "m.json"
+    sheet.write_text(json.dumps({"a": {"model": "/x/a"}, "b": {"model": "b", "backend": "openai"},
+                                 "r": {"model": "r", "backend": "replay"}}))
+    base = [sys.executable, str(ROOT / "scripts" / "discuss.py"), "--method", "debate", "--questions", str(qs),
+            "--group", "g", "--model-sheet", str(sheet), "--seed", "0", "--out", str(tmp_path / "o.parquet"),
+            "--transcript", str(tmp_path / "t.parquet")]
+    r = subprocess.run(base + ["--models", "a", "b"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "model 'b' uses the openai backend but its sheet entry has no base_url" in r.stderr
+    r = subprocess.run(base + ["--models", "a", "r"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "model 'r' uses the replay backend but its sheet entry has no replay_file" in r.stderr

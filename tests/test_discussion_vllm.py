@@ -73,3 +73,97 @@ def test_discuss_debate_on_vllm(debate_run):
     # the decision is the majority of the last round (or null when no agent gave an answer)
     assert dec["confidence"].drop_nulls().is_in([0.5, 1.0]).all()
     assert (dec["answer"].is_null() == dec["confidence"].is_null()).all()
+
+
+# -- the discuss rule with three backends in one group (issue 15) ------------------------------------------------
+
+API_KEY = "sk-slmmux-discussion-secret"
+
+
+@pytest.fixture(scope="module")
+def served_model(tmp_path_factory):
+    """A tiny model behind a loopback OpenAI-compatible vLLM server that requires a key."""
+    pytest.importorskip("vllm")
+    import os
+
+    import httpx
+
+    from generate_fixtures import env, free_port, kill_group, wait_for
+    from slmmux.tinymodel import build_tiny_model
+
+    model = build_tiny_model(tmp_path_factory.mktemp("served") / "b", seed=5)
+    port = free_port()
+    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model), "--host", "127.0.0.1",
+           "--port", str(port), "--no-enable-chunked-prefill", "--enforce-eager", "--max-model-len", "2048",
+           "--gpu-memory-utilization", "0.1", "--api-key", API_KEY]
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        def healthy():
+            if proc.poll() is not None:
+                return True
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_for(healthy, timeout=400, interval=1.0) and proc.poll() is None, "server did not start"
+        os.environ["SLMMUX_DISCUSSION_KEY"] = API_KEY  # inherited by snakemake and its jobs
+        yield str(model), f"http://127.0.0.1:{port}/v1"
+    finally:
+        os.environ.pop("SLMMUX_DISCUSSION_KEY", None)
+        kill_group(proc)
+
+
+def test_discuss_rule_with_vllm_openai_and_replay_members(served_model, tmp_path):
+    """One group: 'a' on an in-process vLLM engine, 'b' on a loopback vLLM server (its own base URL and
+    key variable from the model sheet), 'r' replayed from a transcript file. Each answers its own calls."""
+    import yaml
+
+    from conftest import snakemake
+    from slmmux.data import load_bundled
+    from slmmux.discussion import call_seed
+
+    served, base_url = served_model
+    replay = tmp_path / "replay" / "r.jsonl"
+    replay.parent.mkdir()
+    # r is agent 2 (members in sorted order a, b, r); debate: the initial answer and 2 rounds
+    rows = [{"question_id": q, "model": "r", "call_seed": call_seed(0, "r", q, "debate", rnd, 2),
+             "text": f"replayed {q} round {rnd}: the answer is 42", "completion_tokens": 9}
+            for q in load_bundled("gsm8k")["question_id"].to_list() for rnd in range(3)]
+    replay.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = {
+        "results_dir": "results",
+        "benchmarks": {"gsm8k": {"validation_source": "bundled", "validation_size": 2, "test_size": 2}},
+        "seeds": [0],
+        "models": {
+            "a": {"model": "resources/models/a", "tiny": {"seed": 1, "hidden_size": 128, "layers": 2},
+                  "dtype": "bfloat16", "max_model_len": 2048, "gpu_memory_utilization": 0.1, "enforce_eager": True},
+            "b": {"model": served, "backend": "openai", "base_url": base_url, "api_key_env": "SLMMUX_DISCUSSION_KEY"},
+            "r": {"model": "replayed/r", "backend": "replay", "replay_file": "replay/r.jsonl"},
+        },
+        "generation": {"backend": "vllm", "device": "cpu", "max_tokens": 12},
+        "groups": {"trio": ["a", "b", "r"]},
+        "discussion": {"enabled": True, "methods": ["debate"], "limit": 2},
+        "scaling": {"k_max": 3},
+        "report": {"reference_model": None},
+    }
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    target = "results/discussion/gsm8k/trio/debate/seed0.parquet"
+    snakemake(tmp_path, target, configfile=cfg, timeout=1500)
+
+    dec = pl.read_parquet(tmp_path / target)
+    tr = pl.read_parquet(tmp_path / "results/discussion/gsm8k/trio/debate/seed0.transcript.parquet")
+    assert dec.height == 2 and tr.height == 2 * 3 * 3  # questions x rounds x agents
+    assert sorted(tr.group_by("model").len().rows()) == [("a", 6), ("b", 6), ("r", 6)]
+    byseed = {r["call_seed"]: r["text"] for r in rows}
+    r_calls = tr.filter(pl.col("model") == "r")
+    assert r_calls["text"].to_list() == [byseed[s] for s in r_calls["call_seed"].to_list()]
+    # the engine and the server both answered (with real completions within the token limit)
+    for m in ("a", "b"):
+        calls = tr.filter(pl.col("model") == m)
+        assert calls["text"].null_count() == 0, calls.select("round", "finish_reason").rows()
+        assert ((calls["completion_tokens"] > 0) & (calls["completion_tokens"] <= 12)).all()
+    for p in (tmp_path / "results").rglob("*"):
+        if p.is_file():
+            assert API_KEY.encode() not in p.read_bytes(), p

@@ -320,3 +320,75 @@ def test_model_identity(tmp_path):
     assert model_identity("org/name", "b" * 40)["commit"] == "b" * 40
     hub = model_identity("org/not-cached-model", "main")
     assert hub["kind"] == "hub" and hub["revision"] == "main"
+
+
+# -- a kill at the very end of a job (issue 12, finding 4) --------------------------------------------------
+
+# Runs scripts/generate.py with open_backend replaced: "kill-on-close" gives a deterministic backend whose
+# shutdown SIGKILLs the process (a kill during vLLM's seconds-long shutdown); "no-load" refuses to load.
+_FAKE_ENGINE = r"""
+import hashlib, os, runpy, signal, sys
+import slmmux.generate.base as base
+from slmmux.generate.base import Completion
+
+MODE = sys.argv[1]
+
+class Engine:
+    def chat(self, conversations, sampling, seeds):
+        return [[Completion(hashlib.sha256(f"{c[-1]['content']}|{s}|{j}".encode()).hexdigest()[:16], 3, 7, "stop", -0.5)
+                 for j in range(sampling.n)] for c, s in zip(conversations, seeds)]
+    def describe(self):
+        return {"backend": "vllm", "device": "fake engine"}
+    def close(self):
+        if MODE == "kill-on-close":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+def open_backend(name, spec, **options):
+    if MODE == "no-load":
+        raise RuntimeError("the model was loaded again")
+    return Engine()
+
+base.open_backend = open_backend
+sys.argv = [sys.argv[2]] + sys.argv[3:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_kill_during_engine_shutdown_keeps_the_finished_job(questions, tmp_path):
+    """A SIGKILL while the engine shuts down (after the last request) must not throw the job away: the
+    rerun, after Snakemake has removed the incomplete outputs, writes them without loading the model."""
+    gsm = tmp_path / "gsm8k.parquet"
+    make_questions("gsm8k", "bundled", 4, 6, seed=1).write_parquet(gsm)
+    outs = [tmp_path / "math.parquet", tmp_path / "gsm8k.parquet.raw"]
+    args = [str(ROOT / "scripts" / "generate.py"), "--model-key", "m1", "--model", "fake/model", "--backend", "vllm",
+            "--gpu-memory-utilization", "0.5", "--seed", "7", "--samples", "validation:3:0.5",
+            "--samples", "test:3:0.3", "--samples", "test:1:0", "--chunk-size", "4"]
+    for q, o in zip([questions, gsm], outs):
+        args += ["--questions", str(q), "--out", str(o), "--provenance", str(o) + ".json"]
+
+    def run(mode):
+        return subprocess.run([sys.executable, "-c", _FAKE_ENGINE, mode, *args], capture_output=True, text=True,
+                              timeout=120)
+
+    killed = run("kill-on-close")
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    for o in outs:  # what Snakemake does with the outputs of a job that did not finish
+        o.unlink(missing_ok=True)
+        Path(str(o) + ".json").unlink(missing_ok=True)
+    again = run("no-load")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "engine ready" not in again.stderr
+    math = read_samples(outs[0])
+    assert math.height == 5 * 3 + 15 * 3 + 15 and read_samples(outs[1]).height == 4 * 3 + 6 * 3 + 6
+    assert not any(partial_dir_for(o).exists() for o in outs)
+    side = json.loads(Path(str(outs[0]) + ".json").read_text())
+    assert side["device"] == "fake engine" and side["job_benchmarks"] == ["math", "gsm8k"]
+    # the same samples as one uninterrupted job
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    uninterrupted = [a.replace(str(tmp_path), str(ref)) if a.startswith(str(tmp_path / "math")) or
+                     a.startswith(str(tmp_path / "gsm8k.parquet.")) else a for a in args]
+    r = subprocess.run([sys.executable, "-c", _FAKE_ENGINE, "normal", *uninterrupted], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert read_samples(ref / "math.parquet").equals(math)

@@ -45,9 +45,9 @@ def test_paper_config_dry_run_shows_documented_job_count(tmp_path):
     proc = snakemake(tmp_path, "-n", configfile=REPO / "config" / "paper.yaml")
     counts = job_counts(proc.stdout)
     cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
-    # README: generation jobs = benchmarks x models x seeds
-    assert counts["generate"] == len(cfg["benchmarks"]) * len(cfg["models"]) * len(cfg["seeds"]) == 54
-    assert counts["grade"] == 54
+    # README: generation jobs = models x seeds (each loads its model once for every benchmark)
+    assert counts["generate"] == len(cfg["models"]) * len(cfg["seeds"]) == 18
+    assert counts["grade"] == len(cfg["benchmarks"]) * len(cfg["models"]) * len(cfg["seeds"]) == 54
     assert "build_tiny_model" not in counts
     assert counts["discuss"] == 3 * 3 * 3  # benchmarks x methods x seeds for the table1 group
 
@@ -90,16 +90,17 @@ def test_analysis_settings_rerun_no_generation(embedded_run, tmp_path):
 def test_deleting_one_models_samples_reruns_only_its_chain(embedded_run, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(embedded_run, work, symlinks=True)
-    # the model's samples: raw (write-protected) and graded
-    for stage in ("raw", "graded"):
-        target = work / "results" / "samples" / stage / "gsm8k" / "tiny-b" / "seed0.parquet"
+    # the model's raw samples of one seed (write-protected; one job writes every benchmark's) and one graded table
+    for b in ("math", "gsm8k", "gpqa"):
+        target = work / "results" / "samples" / "raw" / b / "tiny-b" / "seed0.parquet"
         target.parent.chmod(target.parent.stat().st_mode | stat.S_IWUSR)
         os.remove(target)
+    os.remove(work / "results" / "samples" / "graded" / "gsm8k" / "tiny-b" / "seed0.parquet")
     proc = snakemake(work, "-n")
     counts = job_counts(proc.stdout)
-    assert counts.get("generate") == 1 and counts.get("grade") == 1, proc.stdout[-5000:] + proc.stderr[-3000:]
-    assert "wildcards: benchmark=gsm8k, model=tiny-b, seed=0" in proc.stdout
-    assert "benchmark=math" not in proc.stdout and "benchmark=gpqa" not in proc.stdout
+    assert counts.get("generate") == 1 and counts.get("grade") == 3, proc.stdout[-5000:] + proc.stderr[-3000:]
+    assert "wildcards: model=tiny-b, seed=0" in proc.stdout
+    assert not re.search(r"model=tiny-[ac]\b", proc.stdout)
 
 
 def test_one_key_switches_on_the_discussion_baselines(tmp_path):
@@ -140,5 +141,5 @@ def test_adding_a_model_generates_only_its_samples(embedded_run, tmp_path):
                                                            "gpu_memory_utilization": 0.1, "enforce_eager": True}}}))
     proc = snakemake(embedded_run, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(extra))
     counts = job_counts(proc.stdout)
-    assert counts["generate"] == 3 and counts["grade"] == 3 and counts["build_tiny_model"] == 1
-    assert not re.search(r"wildcards: benchmark=\w+, model=tiny-[abc], seed=0", proc.stdout)
+    assert counts["generate"] == 1 and counts["grade"] == 3 and counts["build_tiny_model"] == 1
+    assert not re.search(r"model=tiny-[abc], seed=0", proc.stdout)

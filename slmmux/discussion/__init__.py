@@ -37,16 +37,17 @@ __all__ = [
 
 def discuss(method: str, questions: Sequence[dict], benchmark: str, group: str, models: Sequence[str],
             open_model: Callable[[str], ChatBackend], seed: int, sampling: SamplingSpec, *,
-            keep_loaded: bool = True, tools: AnswerTools | None = None, rounds: int | None = None,
-            **options) -> tuple[pl.DataFrame, pl.DataFrame]:
+            keep_loaded: bool = True, engines: Sequence[str] = (), tools: AnswerTools | None = None,
+            rounds: int | None = None, **options) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run one protocol over ``questions`` and return ``(decisions, transcript)`` tables.
 
-    ``open_model(key)`` opens the chat backend of a model key; ``options`` go to the protocol
+    ``open_model(key)`` opens the chat backend of a model key; ``engines`` are the keys whose backend
+    is an in-process engine (at most one of them open at a time); ``options`` go to the protocol
     (MoA: ``aggregator``, ``system_role``; MAV: ``candidates_per_model``, ``aspects``,
     ``verifier_models``; all: ``build_messages``).
     """
     tools = tools or default_answer_tools()
-    with Executor(list(models), open_model, sampling, keep_loaded=keep_loaded) as ex:
+    with Executor(list(models), open_model, sampling, keep_loaded=keep_loaded, engines=frozenset(engines)) as ex:
         result = run_method(method, questions, benchmark, list(models), ex, seed, tools, rounds=rounds, **options)
     return (decisions_table(result, questions, benchmark, group, seed, tools),
             transcript_table(result, benchmark, group, seed))

@@ -5,10 +5,13 @@ A protocol builds, for one round, the list of :class:`Call` s of every question 
 ``backend.chat`` call over all that model's calls of the round (every question, every agent the model
 plays). So a model is loaded at most once per round, and vLLM batches across questions.
 
-Backends are either kept open for the whole run (``keep_loaded=True``, the default: right for small
-models that fit together on one device) or opened before a model's batch and closed right after it
-(``keep_loaded=False``: for large GPU models that do not fit together; it costs one engine start per
-model and round, e.g. ``3 x (layers)`` starts for MoA).
+In-process engines (``engines``: the model keys whose backend loads the model into the job's devices,
+i.e. vLLM) are open one at a time: opening one closes the other, so a job never holds more than one
+model's weights and KV cache, and never needs more devices than its largest model. Each round starts
+with the engine still open from the previous round (the order of a round's batches does not change
+its replies), so a round over n engine models costs n - 1 engine starts after the first. Other backends
+(OpenAI-compatible servers, replay) stay open for the run (``keep_loaded=True``, the default), or
+are opened before a model's batch and closed right after it (``keep_loaded=False``).
 
 Every call yields a :class:`Reply`; a call the backend cannot generate (e.g. its prompt, which grows
 with the discussion, exceeds the context length) yields a reply with ``text=None`` and
@@ -74,6 +77,7 @@ class Executor:
     open_model: Callable[[str], ChatBackend]
     sampling: SamplingSpec
     keep_loaded: bool = True
+    engines: frozenset[str] = frozenset()
     batches: list[tuple[int, str, int]] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     _open: dict[str, ChatBackend] = field(default_factory=dict)
@@ -83,9 +87,15 @@ class Executor:
             raise ValueError("discussion calls draw one completion per call: sampling.n must be 1")
         if len(set(self.models)) != len(self.models):
             raise ValueError(f"model keys must be distinct, got {list(self.models)}")
+        self.engines = frozenset(self.engines)
+        if not self.engines <= set(self.models):
+            raise ValueError(f"engine models outside the group: {sorted(self.engines - set(self.models))}")
 
     def _backend(self, model: str) -> ChatBackend:
         if model not in self._open:
+            if model in self.engines:  # one engine on the job's devices at a time
+                for other in [m for m in self._open if m in self.engines]:
+                    self._release(other)
             self._open[model] = self.open_model(model)
             self.opened.append(model)
         return self._open[model]
@@ -114,7 +124,8 @@ class Executor:
         if unknown:
             raise ValueError(f"calls for models outside the group: {sorted(unknown)}")
         replies: list[Reply | None] = [None] * len(calls)
-        for model in self.models:
+        loaded = [m for m in self.models if m in self._open and m in self.engines]
+        for model in loaded + [m for m in self.models if m not in loaded]:
             idx = [i for i, c in enumerate(calls) if c.model == model]
             if not idx:
                 continue

@@ -57,6 +57,16 @@ class Completion:
 
 
 @dataclass(frozen=True)
+class ChatRequest:
+    """One conversation to complete with ``sampling.n`` samples, seeded by ``seed``; ``label`` names it in errors."""
+
+    conversation: list[dict[str, str]]
+    sampling: SamplingSpec
+    seed: int
+    label: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A model to load, as the model sheet describes it."""
 
@@ -100,7 +110,12 @@ class QuestionError(GenerationError):
 
 class IsolatingBackend(ABC):
     """A backend whose :meth:`chat_each` isolates failures per conversation (a failed conversation's
-    slot holds its :class:`QuestionError`); :meth:`chat` is the all-or-nothing form of it."""
+    slot holds its :class:`QuestionError`); :meth:`chat` is the all-or-nothing form of it.
+
+    A backend may also offer ``stream(requests)``: every :class:`ChatRequest` submitted at once, and
+    ``(index, completions or exception)`` yielded as each request finishes, in finishing order. The
+    generation runner checkpoints from that stream, so checkpoints never wait for a batch to drain.
+    """
 
     @abstractmethod
     def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],

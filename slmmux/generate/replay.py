@@ -10,6 +10,11 @@ has one row per completion with at least ``question_id`` and ``text``; optional 
 
 Absent token counts are recorded as 0 and flagged in the provenance (``token_counts_present``);
 an absent finish reason is recorded as ``"unknown"``.
+
+Discussion calls are replayed too (:class:`ReplayChatBackend`): rows with a ``call_seed`` (the
+transcript of ``scripts/discuss.py`` has one per call) answer the discussion call with that seed,
+for the row's ``model`` when the file names models. Such rows are not samples: the raw samples
+table ignores them, so one replay file per model can hold both.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from slmmux.generate.base import Completion, IsolatingBackend, QuestionError, SamplingSpec
 from slmmux.generate.runner import SampleBlock, benchmark_of, block_questions, check_blocks
 from slmmux.samples import RAW_SCHEMA, validate
 
@@ -65,7 +71,9 @@ def read_replay_file(path: str | Path) -> pl.DataFrame:
             casts.append(pl.col(c).cast(pl.Int64))
     if "mean_logprob" in df.columns:
         casts.append(pl.col("mean_logprob").cast(pl.Float64))
-    for c in ("split", "decoding", "finish_reason"):
+    if "call_seed" in df.columns:
+        casts.append(pl.col("call_seed").cast(pl.Int64))
+    for c in ("split", "decoding", "finish_reason", "model"):
         if c in df.columns:
             casts.append(pl.col(c).cast(pl.String))
     return df.with_columns(casts)
@@ -79,6 +87,8 @@ def replay_samples(questions: pl.DataFrame, replay: pl.DataFrame | str | Path, *
         source = str(replay)
         replay = read_replay_file(replay)
     benchmark = benchmark_of(questions)
+    if "call_seed" in replay.columns:  # discussion calls, not samples
+        replay = replay.filter(pl.col("call_seed").is_null())
     df = replay.with_row_index("_order")
     if "sample" not in df.columns:
         df = df.with_columns(sample=pl.col("_order").rank("ordinal").over("question_id").cast(pl.Int64) - 1)
@@ -166,3 +176,55 @@ def run_replay(questions: pl.DataFrame, replay_file: str | Path, *, model_key: s
     write_samples(table, out)
     write_json_atomic(sidecar, provenance)
     return table
+
+
+class ReplayChatBackend(IsolatingBackend):
+    """A chat backend that answers discussion calls from a replay file's ``call_seed`` rows.
+
+    A call's seed derives from (run seed, model key, question, method, round, agent), so a transcript
+    replays exactly the calls it recorded; a call the file lacks fails alone (its reply counts as
+    no answer) with its label named. ``sampling.n`` must be 1 (one completion per call).
+    """
+
+    def __init__(self, replay_file: str | Path, model_key: str):
+        self.path, self.model_key = str(replay_file), model_key
+        df = read_replay_file(replay_file)
+        if "call_seed" not in df.columns:
+            raise ReplayError(f"replay file {replay_file} has no 'call_seed' column: discussion calls are replayed from "
+                              f"a transcript (scripts/discuss.py --transcript) keyed by call seed")
+        df = df.filter(pl.col("call_seed").is_not_null())
+        if "model" in df.columns:
+            df = df.filter(pl.col("model") == model_key)
+        dup = df["call_seed"].is_duplicated()
+        if dup.any():
+            raise ReplayError(f"replay file {replay_file}: repeated call_seed rows for model {model_key!r}: "
+                              f"{df.filter(dup)['call_seed'].unique().head(5).to_list()}")
+        self.rows = {r["call_seed"]: r for r in df.iter_rows(named=True)}
+
+    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
+                  labels: list[str] | None = None) -> list[list[Completion] | Exception]:
+        if sampling.n != 1:
+            raise ValueError("replayed discussion calls have one completion each: sampling.n must be 1")
+        labels = labels or [f"conversation {i}" for i in range(len(conversations))]
+        out: list[list[Completion] | Exception] = []
+        for i, (seed, label) in enumerate(zip(seeds, labels)):
+            r = self.rows.get(int(seed))
+            if r is None:
+                out.append(QuestionError(i, f"{label}: {self.path} holds no reply of model {self.model_key!r} "
+                                            f"with call_seed {seed}"))
+                continue
+            out.append([Completion(text=r["text"], prompt_tokens=int(r.get("prompt_tokens") or 0),
+                                   completion_tokens=int(r.get("completion_tokens") or 0),
+                                   finish_reason=str(r.get("finish_reason") or "unknown"),
+                                   mean_logprob=r.get("mean_logprob"))])
+        return out
+
+    def describe(self) -> dict:
+        from slmmux.generate.provenance import file_sha256
+
+        return {"backend": "replay", "model": self.model_key, "replay_file": self.path,
+                "replay_sha256": file_sha256(self.path), "replayed_calls": len(self.rows),
+                "device": "none (replayed completions)"}
+
+    def close(self) -> None:
+        return None

@@ -2,12 +2,15 @@
 
 Work is a list of *sampling blocks* (``split``, ``k``, ``temperature``): every question of the split
 gets ``k`` samples at that temperature (``decoding`` = ``greedy`` at temperature 0, else
-``sampled``). Questions are processed in chunks; each finished chunk is written atomically to
-``<out>.partial/chunk-NNNN.parquet``. A run killed at any point keeps every finished chunk; the next
-run generates only the (split, decoding, question) units no chunk holds, so no row is duplicated or
-lost. Per-question sampling seeds come from :func:`~slmmux.generate.base.question_seed`, so the
-samples do not depend on chunking or restart point. When all units are done, the output and the
-sidecar are written atomically and the checkpoint folder is removed.
+``sampled``). A job (:class:`GenerationJob`) covers one model and run seed on one or more
+benchmarks, so the model loads once. All of its requests go to the engine at once (a backend's
+``stream``); finished questions are written atomically to ``<out>.partial/chunk-NNNN.parquet`` every
+``chunk_size`` questions as they finish, so checkpointing never drains the engine. A run killed at
+any point keeps every written chunk; the next run generates only the (split, decoding, question)
+units no chunk holds, so no row is duplicated or lost. Per-question sampling seeds come from
+:func:`~slmmux.generate.base.question_seed`, so the samples do not depend on batching or restart
+point. When all units are done, the outputs and sidecars are written atomically (after the engine
+has shut down) and the checkpoint folders are removed last.
 
 A question that fails (prompt too long, a request that keeps failing) does not stop the others: it
 is recorded with its error in ``<out>.partial/failures.json`` and retried by the next run;
@@ -29,7 +32,7 @@ from typing import TextIO
 import polars as pl
 
 from slmmux import prompts
-from slmmux.generate.base import ChatBackend, Completion, SamplingSpec, question_seed
+from slmmux.generate.base import ChatBackend, ChatRequest, Completion, SamplingSpec, question_seed
 from slmmux.generate.provenance import (command_line, device_name, file_sha256, library_versions, model_identity,
                                         write_json_atomic)
 from slmmux.samples import KEY_COLUMNS, RAW_SCHEMA, SPLITS, validate, write_atomic, write_samples
@@ -178,138 +181,283 @@ def load_checkpoint(partial: Path) -> tuple[pl.DataFrame, int]:
     return df, last + 1
 
 
+@dataclass
+class GenerationTarget:
+    """One benchmark's questions and the raw samples table and sidecar they go to."""
+
+    questions: pl.DataFrame
+    out: Path
+    provenance: Path
+    questions_path: Path | None = None
+
+
+@dataclass
+class _Unit:
+    """One question of one sampling block: one engine request."""
+
+    target: int
+    block: SampleBlock
+    row: dict
+
+
+class _TargetState:
+    """A target's checkpoint folder: identity, finished rows, buffered rows, failures."""
+
+    def __init__(self, target: GenerationTarget, identity: dict, partial: Path):
+        self.target, self.identity, self.partial = target, identity, partial
+        self.benchmark = identity["benchmark"]
+        self.buffer: list[dict] = []
+        self.buffered_questions = 0
+        self.failures: list[dict] = []
+        self.new_prompt_tokens = self.new_completion_tokens = 0
+        partial.mkdir(parents=True, exist_ok=True)
+        config_path = partial / "config.json"
+        holds_rows = any(CHUNK_RE.match(p.name) for p in partial.iterdir())
+        if config_path.exists() and holds_rows:
+            previous = json.loads(config_path.read_text())
+            if previous.get("identity") != identity:
+                raise ValueError(f"checkpoint {partial} was made with different settings "
+                                 f"({_diff(previous.get('identity', {}), identity)}); delete it to start over")
+            self.first_started = previous.get("first_started_at")
+        else:  # new, or holding no samples (e.g. the model failed to load): nothing to keep
+            if config_path.exists() and json.loads(config_path.read_text()).get("identity") != identity:
+                (partial / "failures.json").unlink(missing_ok=True)
+            self.first_started = _now()
+            write_json_atomic({"identity": identity, "first_started_at": self.first_started}, config_path)
+        failures_path = partial / "failures.json"
+        self.earlier_failures = json.loads(failures_path.read_text()) if failures_path.exists() else []
+        done_df, self.next_chunk = load_checkpoint(partial)
+        done_df = done_df.filter((pl.col("model") == identity["model_key"]) & (pl.col("seed") == identity["seed"]))
+        self.done_keys = set(zip(done_df["split"].to_list(), done_df["decoding"].to_list(),
+                                 done_df["question_id"].to_list()))
+        self.reused_rows = done_df.height
+
+    def add(self, rows: list[dict]) -> None:
+        self.buffer.extend(rows)
+        self.buffered_questions += 1
+
+    def flush(self) -> int:
+        """Write the buffered rows as one checkpoint chunk; return their completion tokens."""
+        if not self.buffer:
+            self.buffered_questions = 0
+            return 0
+        df = pl.DataFrame(self.buffer, schema=RAW_SCHEMA)
+        write_atomic(validate(df, source="chunk"), self.partial / f"chunk-{self.next_chunk:04d}.parquet")
+        self.next_chunk += 1
+        tokens = sum(x["completion_tokens"] for x in self.buffer)
+        self.new_prompt_tokens += sum(x["prompt_tokens"] for x in self.buffer)
+        self.new_completion_tokens += tokens
+        self.buffer, self.buffered_questions = [], 0
+        return tokens
+
+
+class GenerationJob:
+    """Every sampling block of one model and run seed over one or more benchmarks (targets).
+
+    Three steps, so that no finished work is lost to a kill at any moment:
+
+    1. :meth:`generate` (needs an open backend, and only when :attr:`pending` is non-zero) sends every
+       pending (block, question) request at once and checkpoints each target's finished questions in
+       ``<out>.partial/`` every ``chunk_size`` questions, as they finish;
+    2. :meth:`finalise` (no backend needed) writes each target's output and sidecar from its complete
+       checkpoint; call it after the engine is shut down, so a kill during the shutdown leaves a
+       complete checkpoint and the rerun finalises it without loading the model again;
+    3. :meth:`remove_checkpoints`, last.
+    """
+
+    def __init__(self, targets: list[GenerationTarget], *, model_key: str, model: str, revision: str | None,
+                 seed: int, blocks: list[SampleBlock], top_p: float = 1.0, max_tokens: int = 512,
+                 chunk_size: int = 64, progress: TextIO | None = sys.stderr):
+        check_blocks(blocks)
+        if chunk_size < 1:
+            raise ValueError(f"chunk size must be >= 1, not {chunk_size}")
+        for b in blocks:
+            b.sampling(top_p, max_tokens)  # validates top_p / max_tokens early
+        if not targets:
+            raise ValueError("no benchmark to generate")
+        outs = [Path(t.out) for t in targets]
+        if len(set(outs)) != len(outs):
+            raise ValueError(f"two benchmarks write the same output: {sorted(map(str, outs))}")
+        self.model_key, self.model, self.revision, self.seed = model_key, model, revision, seed
+        self.blocks, self.top_p, self.max_tokens, self.chunk_size = blocks, top_p, max_tokens, chunk_size
+        self.progress = progress
+        self.started, self.t_start = _now(), time.monotonic()
+        self.gen_seconds = 0.0
+        self.load_seconds: float | None = None  # engine start, set by the caller that opened it
+        self.states: list[_TargetState] = []
+        self.units: list[_Unit] = []
+        for ti, t in enumerate(targets):
+            t = GenerationTarget(t.questions, Path(t.out), Path(t.provenance),
+                                 Path(t.questions_path) if t.questions_path else None)
+            benchmark = benchmark_of(t.questions)
+            identity = {
+                "benchmark": benchmark, "model_key": model_key, "model": model, "revision": revision, "seed": seed,
+                "blocks": [asdict(b) for b in blocks], "top_p": top_p, "max_tokens": max_tokens,
+                "template_hash": prompts.template_hash(benchmark),
+                "questions_sha256": file_sha256(t.questions_path) if t.questions_path else None,
+            }
+            state = _TargetState(t, identity, partial_dir_for(t.out))
+            self.states.append(state)
+            for b in blocks:
+                for r in block_questions(t.questions, b).iter_rows(named=True):
+                    if (b.split, b.decoding, r["question_id"]) not in state.done_keys:
+                        self.units.append(_Unit(ti, b, r))
+        if progress is not None:
+            for st in self.states:
+                if st.reused_rows:
+                    left = sum(1 for u in self.units if self.states[u.target] is st)
+                    print(f"[generate] resuming: {st.reused_rows} rows from {st.partial} kept, {left} question(s) to go",
+                          file=progress, flush=True)
+
+    @property
+    def pending(self) -> int:
+        """(block, question) requests no checkpoint holds yet."""
+        return len(self.units)
+
+    def generate(self, backend: ChatBackend) -> None:
+        """Generate every pending request, checkpointing as they finish; record failures and the backend."""
+        details = backend.describe()
+        for st in self.states:
+            write_json_atomic(details, st.partial / "backend.json")
+        bar = _Progress(len(self.units), self.progress)
+        requests = [ChatRequest(prompts.build_messages(u.row, self.states[u.target].benchmark),
+                                u.block.sampling(self.top_p, self.max_tokens),
+                                question_seed(self.seed, self.model_key, u.row["question_id"], seed_salt(u.block)),
+                                f"question {u.row['question_id']} ({self.states[u.target].benchmark} {u.block.split})")
+                    for u in self.units]
+        t0 = time.monotonic()
+        finished = 0
+        try:
+            for i, res in _stream(backend, requests, self.chunk_size):
+                u = self.units[i]
+                st = self.states[u.target]
+                finished += 1
+                if isinstance(res, Exception):
+                    st.failures.append({"split": u.block.split, "decoding": u.block.decoding,
+                                        "question_id": u.row["question_id"], "error": f"{type(res).__name__}: {res}",
+                                        "at": _now()})
+                else:
+                    st.add(rows_for(u.row, u.block, self.model_key, self.seed, res))
+                if st.buffered_questions >= self.chunk_size:
+                    bar.update(finished, st.flush(), st.benchmark)
+                    finished = 0
+        finally:  # a stop by exception or signal keeps every finished question
+            for st in self.states:
+                if st.buffer or finished:
+                    bar.update(finished, st.flush(), st.benchmark)
+                    finished = 0
+                if st.failures:
+                    write_json_atomic(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
+            self.gen_seconds += time.monotonic() - t0
+        self.units = []
+
+    def finalise(self) -> list[pl.DataFrame]:
+        """Write every target's output and sidecar from its complete checkpoint; return the tables.
+
+        Raises :class:`IncompleteGeneration` when a question failed in this run or is still missing."""
+        failures = [f for st in self.states for f in st.failures]
+        if failures:
+            raise IncompleteGeneration(failures, self.states[0].partial if len(self.states) == 1
+                                       else self.states[0].partial.parent)
+        if self.units:
+            raise RuntimeError(f"{len(self.units)} request(s) not generated yet: call generate() first")
+        tables = []
+        for st in self.states:
+            tables.append(self._finalise_one(st))
+        return tables
+
+    def _finalise_one(self, st: _TargetState) -> pl.DataFrame:
+        t = st.target
+        table, _ = load_checkpoint(st.partial)
+        table = table.filter((pl.col("model") == self.model_key) & (pl.col("seed") == self.seed))
+        _check_complete(table, t.questions, self.blocks)
+        backend_path = st.partial / "backend.json"
+        details = json.loads(backend_path.read_text()) if backend_path.exists() else {}
+        job_completion = sum(s.new_completion_tokens for s in self.states)  # the engine served them together
+        sidecar = {
+            "status": "complete",
+            "benchmark": st.benchmark,
+            "model_key": self.model_key,
+            "model": model_identity(self.model, self.revision),
+            "backend": details.get("backend"),
+            "backend_details": details,
+            "versions": library_versions(),
+            "device": details.get("device") or device_name(),
+            "seed": self.seed,
+            "seed_derivation": "question_seed(run_seed, model_key, question_id, salt=decoding): blake2b -> 31-bit",
+            "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": self.top_p,
+                          "max_tokens": self.max_tokens, "decoding": b.decoding,
+                          "n_questions": t.questions.filter(pl.col("split") == b.split).height} for b in self.blocks],
+            "prompt": {"benchmark": st.benchmark, "template": prompts.template_name(st.benchmark),
+                       "template_text": prompts.template_text(st.benchmark),
+                       "template_sha256": prompts.template_hash(st.benchmark)},
+            "questions": {"path": str(t.questions_path) if t.questions_path else None,
+                          "sha256": st.identity["questions_sha256"], "n_questions": t.questions.height},
+            "output": {"path": str(t.out), "rows": table.height},
+            "job_benchmarks": [s.benchmark for s in self.states],
+            "first_started_at": st.first_started,
+            "started_at": self.started,
+            "finished_at": _now(),
+            "wall_seconds": round(time.monotonic() - self.t_start, 3),
+            "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum()),
+                       "this_run_prompt": st.new_prompt_tokens, "this_run_completion": st.new_completion_tokens},
+            "throughput": {"engine_load_seconds": self.load_seconds,
+                           "generation_seconds": round(self.gen_seconds, 3),
+                           "completion_tokens_per_second": round(job_completion / self.gen_seconds, 2)
+                           if self.gen_seconds and job_completion else None,
+                           "scope": "the whole job (every benchmark in the engine at once)"},
+            "resumed": {"rows_from_checkpoint": st.reused_rows},
+            "failures": [],
+            "earlier_failures": st.earlier_failures,
+            "command": command_line(),
+        }
+        write_samples(table, t.out)
+        write_json_atomic(sidecar, t.provenance)
+        return table.sort(list(KEY_COLUMNS))
+
+    def remove_checkpoints(self) -> None:
+        for st in self.states:
+            shutil.rmtree(st.partial, ignore_errors=True)
+
+
 def run_generation(questions: pl.DataFrame, backend: ChatBackend, *, model_key: str, model: str,
                    revision: str | None, seed: int, blocks: list[SampleBlock], out: str | Path,
                    provenance: str | Path, top_p: float = 1.0, max_tokens: int = 512, chunk_size: int = 64,
-                   questions_path: str | Path | None = None, backend_name: str | None = None,
-                   progress: TextIO | None = sys.stderr, extra: dict | None = None) -> pl.DataFrame:
-    """Generate every block's samples for ``questions``, resuming from ``<out>.partial``; return the table.
+                   questions_path: str | Path | None = None, progress: TextIO | None = sys.stderr) -> pl.DataFrame:
+    """Generate every block's samples for one benchmark with an open backend, resuming from
+    ``<out>.partial``; return the table. (Jobs that own their engine use :class:`GenerationJob`.)
 
     Raises :class:`IncompleteGeneration` (after checkpointing the rest) when some question failed.
     """
-    check_blocks(blocks)
-    if chunk_size < 1:
-        raise ValueError(f"chunk size must be >= 1, not {chunk_size}")
-    benchmark = benchmark_of(questions)
-    out, provenance = Path(out), Path(provenance)
-    partial = partial_dir_for(out)
-    for b in blocks:
-        b.sampling(top_p, max_tokens)  # validates top_p / max_tokens early
+    job = GenerationJob([GenerationTarget(questions, Path(out), Path(provenance),
+                                          Path(questions_path) if questions_path else None)],
+                        model_key=model_key, model=model, revision=revision, seed=seed, blocks=blocks, top_p=top_p,
+                        max_tokens=max_tokens, chunk_size=chunk_size, progress=progress)
+    if job.pending:
+        job.generate(backend)
+    table = job.finalise()[0]
+    job.remove_checkpoints()
+    return table
 
-    identity = {
-        "benchmark": benchmark, "model_key": model_key, "model": model, "revision": revision, "seed": seed,
-        "blocks": [asdict(b) for b in blocks], "top_p": top_p, "max_tokens": max_tokens,
-        "template_hash": prompts.template_hash(benchmark),
-        "questions_sha256": file_sha256(questions_path) if questions_path else None,
-    }
-    partial.mkdir(parents=True, exist_ok=True)
-    config_path = partial / "config.json"
-    if config_path.exists():
-        previous = json.loads(config_path.read_text())
-        if previous.get("identity") != identity:
-            raise ValueError(f"checkpoint {partial} was made with different settings "
-                             f"({_diff(previous.get('identity', {}), identity)}); delete it to start over")
-        first_started = previous.get("first_started_at")
-    else:
-        first_started = _now()
-        write_json_atomic({"identity": identity, "first_started_at": first_started}, config_path)
-    failures_path = partial / "failures.json"
-    earlier_failures = json.loads(failures_path.read_text()) if failures_path.exists() else []
 
-    done_df, next_chunk = load_checkpoint(partial)
-    done_df = done_df.filter((pl.col("model") == model_key) & (pl.col("seed") == seed))
-    done_keys = set(zip(done_df["split"].to_list(), done_df["decoding"].to_list(), done_df["question_id"].to_list()))
-    reused_rows = done_df.height
+def _stream(backend, requests: list[ChatRequest], chunk_size: int):
+    """``(index, completions or exception)`` per request, as they finish.
 
-    todo: list[tuple[SampleBlock, list[dict]]] = []
-    total_units = 0
-    for b in blocks:
-        qs = block_questions(questions, b)
-        rows = [r for r in qs.iter_rows(named=True) if (b.split, b.decoding, r["question_id"]) not in done_keys]
-        total_units += len(rows)
-        for i in range(0, len(rows), chunk_size):
-            todo.append((b, rows[i:i + chunk_size]))
-
-    started = _now()
-    t_start = time.monotonic()
-    gen_seconds = 0.0
-    new_prompt_tokens = new_completion_tokens = 0
-    failures: list[dict] = []
-    bar = _Progress(total_units, progress)
-    if progress is not None and reused_rows:
-        print(f"[generate] resuming: {reused_rows} rows from {partial} kept, {total_units} question(s) to go",
-              file=progress, flush=True)
-    for b, chunk in todo:
-        sampling = b.sampling(top_p, max_tokens)
-        convs = [prompts.build_messages(r, benchmark) for r in chunk]
-        seeds = [question_seed(seed, model_key, r["question_id"], seed_salt(b)) for r in chunk]
-        labels = [f"question {r['question_id']} ({b.split})" for r in chunk]
-        t0 = time.monotonic()
-        results = _chat_each(backend, convs, sampling, seeds, labels)
-        gen_seconds += time.monotonic() - t0
-        rows: list[dict] = []
-        for r, res in zip(chunk, results):
-            if isinstance(res, Exception):
-                failures.append({"split": b.split, "decoding": b.decoding, "question_id": r["question_id"],
-                                 "error": f"{type(res).__name__}: {res}", "at": _now()})
-                continue
-            rows.extend(rows_for(r, b, model_key, seed, res))
-        chunk_tokens = sum(x["completion_tokens"] for x in rows)
-        if rows:
-            df = pl.DataFrame(rows, schema=RAW_SCHEMA)
-            write_atomic(validate(df, source="chunk"), partial / f"chunk-{next_chunk:04d}.parquet")
-            next_chunk += 1
-            new_prompt_tokens += sum(x["prompt_tokens"] for x in rows)
-            new_completion_tokens += chunk_tokens
-        bar.update(len(chunk), chunk_tokens, f"{b.split}/{b.decoding}")
-
-    if failures:
-        write_json_atomic(earlier_failures + failures, failures_path)  # type: ignore[arg-type]
-        raise IncompleteGeneration(failures, partial)
-
-    table, _ = load_checkpoint(partial)
-    table = table.filter((pl.col("model") == model_key) & (pl.col("seed") == seed))
-    _check_complete(table, questions, blocks)
-    finished = _now()
-    details = backend.describe()
-    sidecar = {
-        "status": "complete",
-        "benchmark": benchmark,
-        "model_key": model_key,
-        "model": model_identity(model, revision),
-        "backend": backend_name or details.get("backend"),
-        "backend_details": details,
-        "versions": library_versions(),
-        "device": details.get("device") or device_name(),
-        "seed": seed,
-        "seed_derivation": "question_seed(run_seed, model_key, question_id, salt=decoding): blake2b -> 31-bit",
-        "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": top_p,
-                      "max_tokens": max_tokens, "decoding": b.decoding,
-                      "n_questions": questions.filter(pl.col("split") == b.split).height} for b in blocks],
-        "prompt": {"benchmark": benchmark, "template": prompts.template_name(benchmark),
-                   "template_text": prompts.template_text(benchmark), "template_sha256": prompts.template_hash(benchmark)},
-        "questions": {"path": str(questions_path) if questions_path else None,
-                      "sha256": identity["questions_sha256"], "n_questions": questions.height},
-        "output": {"path": str(out), "rows": table.height},
-        "first_started_at": first_started,
-        "started_at": started,
-        "finished_at": finished,
-        "wall_seconds": round(time.monotonic() - t_start, 3),
-        "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum()),
-                   "this_run_prompt": new_prompt_tokens, "this_run_completion": new_completion_tokens},
-        "throughput": {"generation_seconds": round(gen_seconds, 3),
-                       "completion_tokens_per_second": round(new_completion_tokens / gen_seconds, 2) if gen_seconds else None},
-        "resumed": {"rows_from_checkpoint": reused_rows},
-        "failures": [],
-        "earlier_failures": earlier_failures,
-        "command": command_line(),
-    }
-    if extra:
-        sidecar.update(extra)
-    write_samples(table, out)
-    write_json_atomic(sidecar, provenance)
-    shutil.rmtree(partial, ignore_errors=True)
-    return table.sort(list(KEY_COLUMNS))
+    Backends with ``stream`` get every request at once. Others get one ``chat_each`` (or ``chat``) call
+    per ``chunk_size`` requests of the same sampling, which waits for each call's slowest request."""
+    stream = getattr(backend, "stream", None)
+    if callable(stream):
+        yield from stream(requests)
+        return
+    by_sampling: dict[SamplingSpec, list[int]] = {}
+    for i, r in enumerate(requests):
+        by_sampling.setdefault(r.sampling, []).append(i)
+    for sampling, idx in by_sampling.items():
+        for k in range(0, len(idx), chunk_size):
+            part = idx[k:k + chunk_size]
+            results = _chat_each(backend, [requests[i].conversation for i in part], sampling,
+                                 [requests[i].seed for i in part], [requests[i].label for i in part])
+            yield from zip(part, results)
 
 
 def _chat_each(backend, convs, sampling, seeds, labels) -> list:

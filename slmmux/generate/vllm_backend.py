@@ -1,4 +1,4 @@
-"""The in-process vLLM backend: one ``LLM`` per job, one ``LLM.chat`` call per batch.
+"""The in-process vLLM backend: one ``LLM`` per job, every request of a batch in the engine at once.
 
 Every conversation becomes one request with its own ``SamplingParams(n=k, seed=...)``, so the k
 samples of a question come from one request and depend only on that question's seed. The same code
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from slmmux.generate.base import (
+    ChatRequest,
     Completion,
     GenerationError,
     IsolatingBackend,
@@ -44,6 +46,12 @@ def check_local_model(model: str) -> None:
         raise GenerationError(f"model directory {model}: config.json is unreadable ({exc})") from exc
     if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")) and not any(path.glob("*.gguf")):
         raise GenerationError(f"model directory {model} holds no weight files (*.safetensors, *.bin, *.gguf)")
+
+
+def _external_id(request_id: str) -> str:
+    """The id the caller gave a request: vLLM appends ``-<8 random characters>`` to it internally."""
+    head, sep, tail = str(request_id).rpartition("-")
+    return head if sep and len(tail) == 8 and head else str(request_id)
 
 
 def on_cpu() -> bool:
@@ -132,39 +140,58 @@ class VLLMBackend(IsolatingBackend):
                 for o in sorted(out.outputs, key=lambda o: o.index)]
 
     # -- ChatBackend -------------------------------------------------------------------------------
+    def stream(self, requests: list[ChatRequest]) -> Iterator[tuple[int, list[Completion] | Exception]]:
+        """Submit every request to the engine at once; yield ``(index, completions)`` as each finishes.
+
+        The engine keeps its batch full until the last request is done: a caller that checkpoints
+        between yields costs no throughput (unlike one ``LLM.chat`` call per checkpoint chunk, which
+        waits for the chunk's slowest sample). A request the engine refuses (its prompt does not fit
+        ``max_model_len``, most often) yields its :class:`QuestionError` at once; the others still run.
+        Samples depend only on each request's seed, not on what else is in the engine.
+        """
+        pending: dict[str, int] = {}
+        try:
+            for i, req in enumerate(requests):
+                try:  # vLLM renders, tokenizes and validates the prompt once, here
+                    ids = self.llm.enqueue_chat([req.conversation], [self._params(req.sampling, req.seed)],
+                                                use_tqdm=False)
+                except Exception as exc:  # refused this request alone (its prompt too long, most often)
+                    n_tok = self.prompt_length(req.conversation)
+                    if n_tok >= self.max_model_len:
+                        yield i, QuestionError(i, f"{req.label}: prompt of {n_tok} tokens does not fit max_model_len="
+                                                  f"{self.max_model_len} (it needs at least one token to generate)")
+                    else:
+                        yield i, QuestionError(i, f"{req.label}: {type(exc).__name__}: {exc}")
+                    continue
+                for rid in ids:
+                    pending[_external_id(rid)] = i
+            engine = self.llm.llm_engine
+            while pending:
+                if not engine.has_unfinished_requests():
+                    raise GenerationError(f"the vLLM engine dropped {len(pending)} request(s) without output")
+                for out in engine.step():
+                    if not getattr(out, "finished", False):
+                        continue
+                    i = pending.pop(_external_id(out.request_id), None)
+                    if i is not None:
+                        yield i, self._convert(out)
+        finally:
+            if pending:  # the caller stopped early (or failed): leave no request running in the engine
+                try:
+                    self.llm.llm_engine.abort_request(list(pending))
+                except Exception:
+                    pass
+
     def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
                   seeds: list[int], labels: list[str] | None = None) -> list[list[Completion] | Exception]:
         """Like :meth:`chat`, but a conversation that cannot be generated yields its exception in
-        place of its completions; the others are still generated in one ``LLM.chat`` call."""
+        place of its completions; the others are still generated, all in the engine at once."""
         if len(seeds) != len(conversations):
             raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
         labels = labels or [f"conversation {i}" for i in range(len(conversations))]
         results: list[list[Completion] | Exception | None] = [None] * len(conversations)
-        todo: list[int] = []
-        for i, conv in enumerate(conversations):
-            n_tok = self.prompt_length(conv)
-            if n_tok >= self.max_model_len:
-                results[i] = QuestionError(i, f"{labels[i]}: prompt of {n_tok} tokens does not fit max_model_len="
-                                              f"{self.max_model_len} (it needs at least one token to generate)")
-            else:
-                todo.append(i)
-        if todo:
-            try:
-                outs = self.llm.chat([conversations[i] for i in todo], [self._params(sampling, seeds[i]) for i in todo],
-                                     use_tqdm=False)
-                for i, out in zip(todo, outs):
-                    results[i] = self._convert(out)
-            except Exception:
-                if len(todo) == 1:
-                    i = todo[0]
-                    try:
-                        out = self.llm.chat([conversations[i]], [self._params(sampling, seeds[i])], use_tqdm=False)[0]
-                        results[i] = self._convert(out)
-                    except Exception as exc:
-                        results[i] = QuestionError(i, f"{labels[i]}: {type(exc).__name__}: {exc}")
-                else:  # isolate the failing conversation(s): same seeds, so same samples
-                    for i in todo:
-                        results[i] = self.chat_each([conversations[i]], sampling, [seeds[i]], [labels[i]])[0]
+        for i, res in self.stream([ChatRequest(c, sampling, s, lab) for c, s, lab in zip(conversations, seeds, labels)]):
+            results[i] = res
         return results  # type: ignore[return-value]
 
     def describe(self) -> dict:

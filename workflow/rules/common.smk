@@ -1,6 +1,7 @@
 # Configuration validation, helper functions and wildcard constraints shared by every rule.
 import json
 import re
+import shlex
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -131,7 +132,8 @@ def raw(benchmark, models):
 
 
 def generate_inputs(wildcards):
-    inputs = {"questions": f"{R}/questions/{wildcards.benchmark}.parquet"}
+    """A generation job's inputs: every benchmark's questions (one job per model and seed), its tiny model."""
+    inputs = {"questions": [f"{R}/questions/{b}.parquet" for b in BENCHMARKS]}
     if model_entry(wildcards.model)["tiny"] is not None:
         inputs["model_dir"] = f"{TINY_MODEL_DIR}/{wildcards.model}"
     return inputs

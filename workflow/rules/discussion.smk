@@ -1,9 +1,12 @@
 rule discuss:
-    """A discussion baseline (Mixture-of-Agents, LLM-Debate or Multi-Agent Verification) for one group and seed."""
+    """A discussion baseline (Mixture-of-Agents, LLM-Debate or Multi-Agent Verification) for one group and seed.
+    Each member is reached through its own backend from the model sheet; members on vLLM are loaded one
+    at a time (per round), so the job requests only its largest member's GPUs."""
     input:
         questions=f"{R}/questions/{{benchmark}}.parquet",
         sheet=MODEL_SHEET,
         model_dirs=lambda wc: [f"{TINY_MODEL_DIR}/{m}" for m in GROUPS[wc.group] if m in TINY],
+        replay_files=lambda wc: [model_entry(m)["replay_file"] for m in GROUPS[wc.group] if backend_of(m) == "replay"],
     output:
         decisions=f"{R}/discussion/{{benchmark}}/{{group}}/{{method}}/seed{{seed}}.parquet",
         transcript=f"{R}/discussion/{{benchmark}}/{{group}}/{{method}}/seed{{seed}}.transcript.parquet",
