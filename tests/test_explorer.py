@@ -234,11 +234,11 @@ rule explorer:
 def test_report_link_opens_the_explorer_of_that_benchmark_and_group(chromium, tmp_path):
     report = _report_workflow(tmp_path)
     page = chromium.open(report.as_uri())
-    page.wait_for("typeof app !== 'undefined' && typeof results !== 'undefined'")
-    # the method comparison table's caption carries one link per explorer
-    page.evaluate("app.showResultInfo('out/method_comparison.csv')")
-    links = page.wait_for("[...document.querySelectorAll('a')].filter(a => a.textContent.startsWith('explorer_'))"
-                          ".map(a => a.textContent)")
+    page.wait_for("typeof app !== 'undefined' && document.querySelector('#app nav') !== null")
+    # the method comparison table's caption carries one link per explorer (shown with the table's entry;
+    # asked again on every poll, in case the app had not finished mounting)
+    links = page.wait_for("app.showResultInfo('out/method_comparison.csv'), [...document.querySelectorAll('a')]"
+                          ".filter(a => a.textContent.startsWith('explorer_')).map(a => a.textContent)")
     assert sorted(links) == ["explorer_gsm8k_main.html", "explorer_math_main.html"]
     page.evaluate("[...document.querySelectorAll('a')].find(a => a.textContent === 'explorer_gsm8k_main.html').click()")
     # it opens the explorer's entry; its view button shows the page
