@@ -93,6 +93,23 @@ def test_missing_model_samples_are_an_error():
         explorer_data(s, _questions(), _decisions(s), ["a", "b", "c"], "math", "main")
 
 
+def test_script_writes_the_page_and_names_a_missing_model(tmp_path):
+    s = _samples()
+    s.write_parquet(tmp_path / "samples.parquet")
+    _questions().write_parquet(tmp_path / "questions.parquet")
+    _decisions(s).write_parquet(tmp_path / "decisions.parquet")
+    base = [sys.executable, str(REPO / "scripts" / "explorer.py"), "--samples", str(tmp_path / "samples.parquet"),
+            "--questions", str(tmp_path / "questions.parquet"), "--decisions", str(tmp_path / "decisions.parquet"),
+            "--benchmark", "math", "--group", "main", "--out", str(tmp_path / "page.html")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    ok = subprocess.run(base + ["--models", "a", "b"], capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "3 rows" in ok.stderr and "confidence_tie 1" in ok.stderr
+    assert "<title>Question explorer: math / main</title>" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    bad = subprocess.run(base + ["--models", "a", "c"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "no sampled test samples of c" in bad.stderr
+
+
 # --------------------------------------------------------------------------- in Chromium
 
 
