@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-TABLES = ("method_comparison", "searched_groups", "agent_forest", "reference_model", "model_accuracy", "token_usage")
+TABLES = ("method_comparison", "searched_groups", "agent_forest", "reference_model", "model_accuracy", "token_usage",
+          "paired_significance")
 TABLE_FORMATS = ("md", "tex", "csv")
 
 FIGURE_KINDS = ("attribution", "search_objectives", "samples_scaling", "models_scaling", "calibration")

@@ -9,6 +9,9 @@ Tables (file stem = name; see :func:`expected_tables`):
 - ``reference_model``: best SLM-MUX accuracy after sample scaling vs a reference model (Table 4).
 - ``model_accuracy``: per-model accuracy, greedy (temperature 0) and sampled (appendix table).
 - ``token_usage``: mean completion tokens per question per method.
+- ``paired_significance``: SLM-MUX vs each baseline on the same questions, per seed and pooled: exact
+  McNemar p-value and paired bootstrap interval (:mod:`slmmux.significance`); the pooled numbers are
+  also columns of ``method_comparison``.
 
 Uncertainty (all numbers are accuracies in percent, ``mean ± standard error``):
 
@@ -43,6 +46,8 @@ from slmmux.config import SEARCHED_GROUP
 from slmmux.data import file_sha256
 from slmmux.metrics import accuracy, mean_se
 from slmmux.scaling import ranked_subset
+from slmmux.significance import PAIRED_SCHEMA, paired_tests
+from slmmux.significance import method_note as significance_note
 
 
 FORMATS = TABLE_FORMATS
@@ -473,7 +478,8 @@ def method_comparison(inp: Inputs) -> Table:
     schema = {"benchmark": pl.String, "group": pl.String, "method": pl.String, "models": pl.String,
               **_est_schema("ours"), **_paper_schema("paper")}
     data = _frame(records, schema)
-    return Table("method_comparison", "Accuracy (%) of SLM-MUX and the baselines per benchmark", header, rows, notes, data)
+    table = Table("method_comparison", "Accuracy (%) of SLM-MUX and the baselines per benchmark", header, rows, notes, data)
+    return with_paired_significance(table, dec)
 
 
 def _est_schema(prefix: str) -> dict:
@@ -760,6 +766,58 @@ def token_usage(inp: Inputs) -> Table:
                  _frame(records, schema))
 
 
+# --------------------------------------------------------------------------- paired significance
+
+
+def _paired_cell(r: dict | None) -> str:
+    if r is None:
+        return DASH
+    return (f"{_num(100 * r['difference'], signed=True)} [{_num(100 * r['ci_low'], signed=True)}, "
+            f"{_num(100 * r['ci_high'], signed=True)}] p={r['p_value']:.3g}")
+
+
+def with_paired_significance(table: Table, dec: pl.DataFrame) -> Table:
+    """``table`` (method comparison) with, per benchmark, SLM-MUX − method pooled over seeds: the
+    difference in points with its paired bootstrap interval and the exact McNemar p-value
+    (:func:`slmmux.significance.paired_tests`); the same numbers join its CSV as ``vs_slm_mux_*``."""
+    tests = paired_tests(dec).filter(pl.col("seed").is_null()) if dec.height else pl.DataFrame(schema=PAIRED_SCHEMA)
+    pooled = {(r["benchmark"], r["group"], r["method"]): r for r in tests.iter_rows(named=True)}
+    names = {v: k for k, v in METHOD_NAMES.items()}
+    benches = sorted(dec["benchmark"].unique().to_list(), key=bench_key) if dec.height else []
+    header = table.header + [f"{BENCHMARK_NAMES.get(b, b)} SLM-MUX − method [95% CI]" for b in benches]
+    rows = [row + [_paired_cell(pooled.get((b, row[0], names.get(row[1], row[1])))) for b in benches]
+            for row in table.rows]
+    cols = {"vs_slm_mux_difference": 100, "vs_slm_mux_ci_low": 100, "vs_slm_mux_ci_high": 100,
+            "vs_slm_mux_p_value": 1, "vs_slm_mux_n_pairs": None}
+    extra = pl.DataFrame(
+        [{"benchmark": b, "group": g, "method": m,
+          **{c: (r[c.removeprefix("vs_slm_mux_")] * f if f else r[c.removeprefix("vs_slm_mux_")]) for c, f in cols.items()}}
+         for (b, g, m), r in pooled.items()],
+        schema={"benchmark": pl.String, "group": pl.String, "method": pl.String,
+                **{c: (pl.Int64 if f is None else pl.Float64) for c, f in cols.items()}}, orient="row")
+    data = table.data.join(extra, on=["benchmark", "group", "method"], how="left")
+    return Table(table.name, table.title, header, rows, table.notes + [significance_note()], data)
+
+
+def paired_significance(inp: Inputs) -> Table:
+    """SLM-MUX against each baseline on the same test questions, per seed and pooled over seeds."""
+    tests = paired_tests(inp.decisions) if inp.decisions.height else pl.DataFrame(schema=PAIRED_SCHEMA)
+    ordered = sorted(tests.iter_rows(named=True), key=lambda r: (bench_key(r["benchmark"]), group_key(r["group"]),
+                     method_key(r["method"]), r["seed"] is None, r["seed"] or 0))
+    header = ["Benchmark", "Group", "Baseline", "Seed", "Pairs", "SLM-MUX only", "Baseline only",
+              "SLM-MUX − baseline", "95% CI", "McNemar p"]
+    rows = [[BENCHMARK_NAMES.get(r["benchmark"], r["benchmark"]), r["group"], METHOD_NAMES.get(r["method"], r["method"]),
+             "pooled" if r["seed"] is None else str(r["seed"]), str(r["n_pairs"]), str(r["slm_mux_only"]),
+             str(r["baseline_only"]), _num(100 * r["difference"], signed=True),
+             f"[{_num(100 * r['ci_low'], signed=True)}, {_num(100 * r['ci_high'], signed=True)}]", f"{r['p_value']:.3g}"]
+            for r in ordered]
+    data = _frame(ordered, PAIRED_SCHEMA).with_columns(pl.col("difference", "ci_low", "ci_high") * 100)
+    notes = [significance_note(), "Differences and intervals in points (percent); seed 'pooled' combines every seed.",
+             _inputs_note(inp, ["decisions"])]
+    return Table("paired_significance", "Paired significance of SLM-MUX against each baseline (same test questions)",
+                 header, rows, notes, data)
+
+
 BUILDERS = {
     "method_comparison": method_comparison,
     "searched_groups": searched_groups,
@@ -767,6 +825,7 @@ BUILDERS = {
     "reference_model": reference_model,
     "model_accuracy": model_accuracy,
     "token_usage": token_usage,
+    "paired_significance": paired_significance,
 }
 
 

@@ -242,3 +242,38 @@ def test_best_single_prefers_recorded_decision():
     inp = tables.Inputs(decisions=dec, validation=val)
     assert tables.best_single_model(inp, "math", ["a", "c"], "g") == "a"
     assert tables.best_single_model(inp, "math", ["a", "c"]) == "c"
+
+
+def test_method_comparison_paired_significance(tabs):
+    # gsm8k main, SLM-MUX [1,1,1,1],[1,1,1,0] vs Single-Best [1,1,0,0],[1,1,0,0]: discordant 3 vs 0 over the
+    # (seed, question) pairs -> exact McNemar p = 2 * (1/2)^3 = 0.25; per-question differences (mean over
+    # seeds) 0, 0, 1, 0.5 -> +37.5 points; the bootstrap's 2.5% quantile is 0 (P(all four resampled
+    # differences are 0) = 1/16) and its 97.5% quantile 0.75 (P(mean >= 0.875) = 5/256 < 2.5% <= P(>= 0.75))
+    t = tabs["method_comparison"]
+    r = _row(t, benchmark="gsm8k", group="main", method="single_best")
+    assert r["vs_slm_mux_p_value"] == approx(0.25)
+    assert (r["vs_slm_mux_difference"], r["vs_slm_mux_ci_low"], r["vs_slm_mux_ci_high"]) == (approx(37.5), approx(0.0), approx(75.0))
+    assert r["vs_slm_mux_n_pairs"] == 8
+    # math main: Single-Best answers exactly like SLM-MUX -> no discordant pair, p = 1, interval [0, 0]
+    r = _row(t, benchmark="math", group="main", method="single_best")
+    assert (r["vs_slm_mux_p_value"], r["vs_slm_mux_ci_low"], r["vs_slm_mux_ci_high"]) == (1.0, 0.0, 0.0)
+    # SLM-MUX and the oracle are not compared with SLM-MUX
+    for m in ("slm_mux", "oracle"):
+        assert _row(t, benchmark="gsm8k", group="main", method=m)["vs_slm_mux_p_value"] is None
+    md = t.markdown()
+    assert "+37.5 [+0.0, +75.0] p=0.25" in md
+    assert "exact McNemar" in md and "bootstrap" in md
+
+
+def test_paired_significance_per_seed_and_pooled(tabs):
+    t = tabs["paired_significance"]
+    rows = t.data.filter((pl.col("benchmark") == "gsm8k") & (pl.col("group") == "main") & (pl.col("method") == "single_best"))
+    assert rows["seed"].to_list() == [0, 1, None]
+    s0, s1, pooled = rows.iter_rows(named=True)
+    assert (s0["slm_mux_only"], s0["baseline_only"], s0["p_value"]) == (2, 0, approx(0.5))
+    assert (s1["slm_mux_only"], s1["baseline_only"], s1["p_value"]) == (1, 0, approx(1.0))
+    assert (pooled["slm_mux_only"], pooled["n_questions"], pooled["difference"]) == (3, 4, approx(37.5))
+    # MoA (discussion decisions) is compared on the questions it answered
+    moa = t.data.filter((pl.col("benchmark") == "math") & (pl.col("method") == "moa") & pl.col("seed").is_null())
+    assert moa.height == 1 and moa["n_pairs"][0] == 8
+    assert "pooled" in t.markdown()

@@ -67,6 +67,9 @@ def test_embedded_default_produces_every_output(embedded_run):
         assert decisions.filter(pl.col("method") == "slm_mux").height == 16
         for g in ("s2r1", "s2r2"):
             assert (r / "selection" / b / f"{g}.parquet").exists()
+        for g in ("trio", "s2r1", "s2r2"):  # the question explorer of every benchmark and group
+            page = (r / "explorer" / b / f"explorer_{b}_{g}.html").read_text(encoding="utf-8")
+            assert f"<title>Question explorer: {b} / {g}</title>" in page
         ranking = pl.read_parquet(r / "search" / f"{b}.parquet")
         assert sorted(ranking["size"].unique()) == [2, 3]
     for log in (r / "logs").rglob("*.log"):
@@ -117,7 +120,8 @@ def test_html_report_has_every_table_and_figure(embedded_run, tmp_path):
     snakemake(embedded_run, "--report", str(report))
     html = report.read_text(errors="replace")
     assert len(html) > 100_000
-    for name in ("method_comparison.csv", "searched_groups.csv", "samples_scaling_math.png", "theory_majority.png"):
+    for name in ("method_comparison.csv", "searched_groups.csv", "samples_scaling_math.png", "theory_majority.png",
+                 "paired_significance.csv", "explorer_math_trio.html", "explorer_gpqa_s2r2.html"):
         assert name in html, name
     # a caption from workflow/report/ travels with its figure
     assert "which model's answer SLM-MUX selected" in html or "Output attribution" in html

@@ -211,3 +211,22 @@ def report_item(path, kind):
 CAPTIONS = sorted(p.stem for p in (Path(workflow.basedir) / "report").glob("*.rst"))
 TABLES = [f"{R}/tables/{name}" for name in expected_tables()]
 FIGURES = [f"{R}/figures/{name}" for name in expected_figures(BENCHMARKS, all_groups(), discussion=bool(discussion_groups()))]
+
+
+# The question explorer (rules/explorer.smk)
+
+
+def explorer_inputs(wildcards):
+    """The group's samples (and, for a searched group, the ranking that names its members), the
+    questions, and every decision file of the group: selection and, when run, discussion."""
+    inputs = selection_inputs(wildcards)
+    del inputs["validation"]
+    inputs["questions"] = f"{R}/questions/{wildcards.benchmark}.parquet"
+    inputs["decisions"] = [f"{R}/selection/{wildcards.benchmark}/{wildcards.group}.parquet"]
+    if wildcards.group in discussion_groups():
+        inputs["decisions"] += [f"{R}/discussion/{wildcards.benchmark}/{wildcards.group}/{m}/seed{s}.parquet"
+                                for m in config["discussion"]["methods"] for s in SEEDS]
+    return inputs
+
+
+EXPLORERS = [f"{R}/explorer/{b}/explorer_{b}_{g}.html" for b in BENCHMARKS for g in all_groups()]
