@@ -3,7 +3,8 @@
 
 Writes the decisions table (docs/dataflow.md "decisions"): one row per (seed, question, method),
 
-    benchmark, group, seed, question_id, method, answer, answer_key, correct, selected_model, confidence
+    benchmark, group, seed, question_id, method, answer, answer_key, correct, selected_model, confidence,
+    members, used_models, used_decoding, used_seed, k, completion_tokens
 
 with methods slm_mux, single_best, single_best_sc, agent_forest, oracle (tie rules: slmmux/mux.py).
 
@@ -27,7 +28,7 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import decisions, first_k_samples, validation_accuracy_for
+from slmmux.mux import decisions, validation_accuracy_for
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments
 
@@ -55,10 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         models = group_from_arguments(args)
         graded = read_samples(args.samples, graded=True)
-        if args.k is not None:
-            graded = first_k_samples(graded.filter(pl.col("model").is_in(models)), args.k)
         accs = validation_accuracy_for(args.validation_accuracy, graded)
-        table = decisions(graded, models, accs, args.group)
+        table = decisions(graded, models, accs, args.group, k=args.k)
         lacking = [m for m in models if m not in accs]
         if lacking:
             log.warning("no validation accuracy for %s: ranked last in confidence ties and for single-best, "

@@ -23,9 +23,17 @@ null = no answer), so equivalent answers never split a vote. The rules the paper
   a model with no validation accuracy (missing or NaN) ranks below every model with one; remaining
   ties (equal or both missing accuracies) go to the model whose **name sorts first**. The outcome
   therefore never depends on the order models are given in.
-- *Agent Forest ties*: samples are pooled by concatenating the models in name order, each in its
-  sample order; among answers with the top count, the one whose first occurrence in that pooled
-  order comes first wins.
+- *Agent Forest ties* (answers with the same pooled count): the **better-supported** answer wins,
+  the one given by the model with the highest validation accuracy (the authors' code's rule, never
+  the model key's spelling); when that same model gave several of the tied answers, its own tie rule
+  (first occurrence) decides. Equivalently: samples are pooled by concatenating the models in
+  :func:`model_priority` order, each in its sample order, and among the answers with the top count
+  the one whose first occurrence in that pooled order comes first wins. The k-sweep
+  (:mod:`slmmux.scaling`) uses the same rule.
+
+Decisions record what each decision used (docs/dataflow.md "decisions"): the group's members, the
+models whose samples it read, their decoding and seed, k (samples per model, indices 0..k-1) and the
+completion tokens of exactly those samples, so tables and figures only aggregate them.
 """
 
 from __future__ import annotations
@@ -50,6 +58,12 @@ DECISIONS_SCHEMA: dict[str, pl.DataType] = {
     "correct": pl.Boolean,
     "selected_model": pl.String,
     "confidence": pl.Float64,
+    "members": pl.List(pl.String),
+    "used_models": pl.List(pl.String),
+    "used_decoding": pl.String,
+    "used_seed": pl.Int64,
+    "k": pl.Int64,
+    "completion_tokens": pl.Int64,
 }
 
 VALIDATION_SCHEMA: dict[str, pl.DataType] = {
@@ -159,14 +173,15 @@ def self_consistency(answers: Sequence[str | None]) -> str | None:
     return majority(answers)[0]
 
 
-def agent_forest(samples: Mapping[str, Sequence[str | None]]) -> str | None:
+def agent_forest(samples: Mapping[str, Sequence[str | None]], validation_accuracy: Mapping[str, float]) -> str | None:
     """Agent Forest: majority over the pooled samples of all models.
 
-    Pooling concatenates the models in name order, each in its sample order; ties go to the answer
-    that occurs first in that pooled order. None when no sample has an answer.
+    Ties go to the better-supported answer: pooling concatenates the models in :func:`model_priority`
+    order (highest validation accuracy first), each in its sample order, and the tied answer that
+    occurs first in that pooled order wins. None when no sample has an answer.
     """
     pooled: list[str | None] = []
-    for model in sorted(samples):
+    for model in model_priority(samples, validation_accuracy):
         pooled.extend(samples[model])
     if not pooled:
         raise ValueError("agent_forest needs at least one sample")
@@ -290,10 +305,11 @@ def model_majorities(sampled: pl.DataFrame) -> pl.DataFrame:
     ).drop("count")
 
 
-def _pooled_majority(sampled: pl.DataFrame, models: Sequence[str]) -> pl.DataFrame:
-    """Agent Forest per (seed, question): pooled majority, ties by pooled first occurrence."""
+def _pooled_majority(sampled: pl.DataFrame, priority: Sequence[str]) -> pl.DataFrame:
+    """Agent Forest per (seed, question): pooled majority, ties by first occurrence in the samples
+    pooled in ``priority`` order (the better-supported answer wins)."""
     name_rank = pl.DataFrame(
-        {"model": sorted(models), "_rank": list(range(len(models)))},
+        {"model": list(priority), "_rank": list(range(len(priority)))},
         schema={"model": pl.String, "_rank": pl.Int64},
     )
     big = int(sampled["sample"].max()) + 1 if sampled.height else 1
@@ -343,12 +359,15 @@ def decisions(
     models: list[str],
     validation_accuracy: Mapping[str, float],
     group: str,
+    k: int | None = None,
 ) -> pl.DataFrame:
     """Per-question decisions of SLM-MUX and the baselines on the test split (vectorised).
 
     ``graded``: a graded samples table of one benchmark (other models and the validation split are
-    ignored). Every model of ``models`` must have sampled test samples for every (seed, question)
-    that any model has; a ``ValueError`` names the gap otherwise.
+    ignored). ``k``: use only the first k sampled samples (index < k) of every model per (seed,
+    question), :func:`first_k_samples` (None: all of them). Every model of ``models`` must have
+    sampled test samples for every (seed, question) that any model has; a ``ValueError`` names the
+    gap otherwise.
 
     Returns the decisions format of ``docs/dataflow.md``: one row per (seed, question_id, method),
     methods :data:`METHODS`, sorted by seed, question_id and method order.
@@ -360,8 +379,14 @@ def decisions(
       question from the lowest seed (greedy decoding does not depend on the seed); otherwise (no greedy
       sample of the question) its first sampled sample of that seed. ``selected_model`` = that model.
     - ``single_best_sc``: that model's self-consistency; ``selected_model`` = that model.
-    - ``agent_forest``: pooled majority of all models' sampled samples of that seed.
-    - ``oracle``: ``correct`` = any sampled sample of any model correct; answer columns null.
+    - ``agent_forest``: pooled majority of all models' sampled samples of that seed (ties: the
+      better-supported answer, see the module docstring).
+    - ``oracle``: ``correct`` = any sample SLM-MUX used (any sampled sample of any model of that
+      seed) correct; answer columns null.
+
+    Every row also records what the decision used: ``members`` (the group, sorted), ``used_models``,
+    ``used_decoding`` and ``used_seed`` of the samples read, ``k`` (samples per used model, indices
+    0..k-1) and ``completion_tokens`` (their sum).
 
     ``answer`` / ``correct`` are those of the first sample (in the method's order) carrying the winning
     ``answer_key``; a decision without an answer has null answer and ``correct = False``.
@@ -371,22 +396,35 @@ def decisions(
     if len(set(models)) != len(models):
         raise ValueError(f"group {group!r} lists a model twice: {models}")
     test = graded.filter((pl.col("split") == "test") & pl.col("model").is_in(list(models)))
+    if k is not None:
+        test = first_k_samples(test, k)
     benchmarks = test["benchmark"].unique().to_list()
     if len(benchmarks) > 1:
         raise ValueError(f"decisions takes one benchmark, the samples hold {sorted(benchmarks)}")
     sampled = test.filter(pl.col("decoding") == "sampled").select(
-        ["seed", "question_id", "model", "sample", "answer", "answer_key", "correct"]
+        ["seed", "question_id", "model", "sample", "answer", "answer_key", "correct", "completion_tokens"]
     )
     _check_complete(sampled, models, group)
     benchmark = benchmarks[0]
     priority = model_priority(models, validation_accuracy)
     best = priority[0]
+    members = sorted(models)
     prio = pl.DataFrame(
         {"model": priority, "_prio": list(range(len(priority)))},
         schema={"model": pl.String, "_prio": pl.Int64},
     )
 
-    per_model = model_majorities(sampled)
+    per_model = model_majorities(sampled).join(
+        sampled.group_by([*_QKEY, "model"]).agg(completion_tokens=pl.col("completion_tokens").sum()),
+        on=[*_QKEY, "model"],
+    )
+    all_used = per_model.group_by(_QKEY).agg(
+        k=pl.col("k").max(), completion_tokens=pl.col("completion_tokens").sum()
+    ).with_columns(
+        used_models=pl.lit(members, dtype=pl.List(pl.String)),
+        used_decoding=pl.lit("sampled"),
+        used_seed=pl.col("seed"),
+    )
     mux = (
         per_model.join(prio, on="model")
         .group_by(_QKEY)
@@ -395,34 +433,41 @@ def decisions(
             for c in ("model", "answer_key", "answer", "correct", "confidence")
         )
         .rename({"model": "selected_model"})
+        .join(all_used, on=_QKEY)
         .with_columns(method=pl.lit("slm_mux"))
     )
 
+    best_used = dict(used_models=pl.lit([best], dtype=pl.List(pl.String)), selected_model=pl.lit(best))
     sc = (
         per_model.filter(pl.col("model") == best)
-        .select([*_QKEY, "answer_key", "answer", "correct"])
-        .with_columns(method=pl.lit("single_best_sc"), selected_model=pl.lit(best))
+        .select([*_QKEY, "answer_key", "answer", "correct", "k", "completion_tokens"])
+        .with_columns(method=pl.lit("single_best_sc"), used_decoding=pl.lit("sampled"), used_seed=pl.col("seed"),
+                      **best_used)
     )
 
+    cols = ["answer_key", "answer", "correct", "completion_tokens"]
     keys = sampled.select(_QKEY).unique()
     first_sampled = (
         sampled.filter(pl.col("model") == best)
         .group_by(_QKEY)
-        .agg(pl.col(c).sort_by("sample").first() for c in ("answer_key", "answer", "correct"))
+        .agg(pl.col(c).sort_by("sample").first() for c in cols)
+        .with_columns(used_decoding=pl.lit("sampled"), used_seed=pl.col("seed"))
     )
     greedy = test.filter((pl.col("decoding") == "greedy") & (pl.col("model") == best)).select(
-        ["seed", "question_id", "sample", "answer", "answer_key", "correct"]
+        ["seed", "question_id", "sample", *cols]
     )
-    cols = ["answer_key", "answer", "correct"]
     if greedy.height:
         same_seed = greedy.group_by(_QKEY).agg(pl.col(c).sort_by("sample").first() for c in cols)
         any_seed = greedy.group_by("question_id").agg(
-            pl.col(c).sort_by(["seed", "sample"]).first().alias(f"{c}_any") for c in cols
+            *(pl.col(c).sort_by(["seed", "sample"]).first().alias(f"{c}_any") for c in cols),
+            used_seed_any=pl.col("seed").sort_by(["seed", "sample"]).first(),
         )
+        chosen = [*cols, "used_decoding", "used_seed"]
         single = (
-            keys.join(same_seed.with_columns(_g=pl.lit(True)), on=_QKEY, how="left")
-            .join(any_seed.with_columns(_ga=pl.lit(True)), on="question_id", how="left")
-            .join(first_sampled.rename({c: f"{c}_s" for c in cols}), on=_QKEY, how="left")
+            keys.join(same_seed.with_columns(_g=pl.lit(True), used_decoding=pl.lit("greedy"), used_seed=pl.col("seed")),
+                      on=_QKEY, how="left")
+            .join(any_seed.with_columns(_ga=pl.lit(True), used_decoding_any=pl.lit("greedy")), on="question_id", how="left")
+            .join(first_sampled.rename({c: f"{c}_s" for c in chosen}), on=_QKEY, how="left")
             .select(
                 *_QKEY,
                 *(
@@ -432,17 +477,24 @@ def decisions(
                     .then(pl.col(f"{c}_any"))
                     .otherwise(pl.col(f"{c}_s"))
                     .alias(c)
-                    for c in cols
+                    for c in chosen
                 ),
             )
         )
     else:
         single = keys.join(first_sampled, on=_QKEY, how="left")
-    single = single.with_columns(method=pl.lit("single_best"), selected_model=pl.lit(best))
+    single = single.with_columns(method=pl.lit("single_best"), k=pl.lit(1, dtype=pl.Int64), **best_used)
 
-    forest = _pooled_majority(sampled, models).with_columns(method=pl.lit("agent_forest"))
-    orc = sampled.group_by(_QKEY).agg(correct=pl.col("correct").any()).with_columns(
-        method=pl.lit("oracle")
+    forest = (
+        _pooled_majority(sampled, priority)
+        .join(all_used, on=_QKEY)
+        .with_columns(method=pl.lit("agent_forest"))
+    )
+    orc = (
+        sampled.group_by(_QKEY)
+        .agg(correct=pl.col("correct").any())
+        .join(all_used, on=_QKEY)
+        .with_columns(method=pl.lit("oracle"))
     )
 
     method_order = pl.DataFrame({"method": list(METHODS), "_m": list(range(len(METHODS)))})
@@ -452,6 +504,7 @@ def decisions(
         benchmark=pl.lit(benchmark, dtype=pl.String),
         group=pl.lit(group, dtype=pl.String),
         correct=pl.col("correct").fill_null(False),
+        members=pl.lit(members, dtype=pl.List(pl.String)),
     )
     for c, dtype in DECISIONS_SCHEMA.items():
         if c not in out.columns:

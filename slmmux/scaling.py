@@ -177,8 +177,8 @@ def sweep_correct(
     # SLM-MUX tie-break order: rank 0 = highest validation accuracy (then name)
     priority = mux.model_priority(pools.models, validation_accuracy)
     tie_bonus = np.array([n_m - 1 - priority.index(m) for m in pools.models], dtype=np.int64)
-    # Agent Forest pools models in name order
-    name_rank = np.array([sorted(pools.models).index(m) for m in pools.models], dtype=np.int64)
+    # Agent Forest pools models in priority order (ties: the better-supported answer, slmmux.mux)
+    name_rank = np.array([priority.index(m) for m in pools.models], dtype=np.int64)
 
     n_codes = int(pools.codes.max()) + 1 if pools.codes.size else 0
     n_codes = max(n_codes, 1)

@@ -60,8 +60,9 @@ def reference_sweep(pools: scaling.SamplePools, drawn: np.ndarray, accs):
                 sel = mux.select(keys, accs)
                 if sel.answer is not None:
                     mux_right[k - 1, t, q] = flags[sel.model][keys[sel.model].index(sel.answer)]
-                y = mux.agent_forest(keys)
-                pooled = [(key, f) for model in sorted(keys) for key, f in zip(keys[model], flags[model])]
+                y = mux.agent_forest(keys, accs)
+                pooled = [(key, f) for model in mux.model_priority(keys, accs)
+                          for key, f in zip(keys[model], flags[model])]
                 if y is not None:
                     mux_key = [key for key, _ in pooled]
                     forest_right[k - 1, t, q] = pooled[mux_key.index(y)][1]
