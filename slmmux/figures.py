@@ -169,8 +169,7 @@ def search_objectives(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     if s is None or s.height == 0:
         log.info("search_objectives_%s: skipped, no search results for %s", b, b)
         return []
-    best = (s.sort(["size", "objective", "union_accuracy"], descending=[False, True, True])
-            .group_by("size", maintain_order=True).first().sort("size"))
+    best = s.filter(pl.col("rank") == 1).sort("size")  # the search's exact ranking
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for col, label in (("union_accuracy", "union accuracy"), ("contradiction", "contradiction"), ("objective", "objective")):
         ax.plot(best["size"].to_list(), (100 * best[col]).to_list(), marker="o", label=label)

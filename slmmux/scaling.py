@@ -249,26 +249,25 @@ def samples_sweep(
 
 
 def _ranked_search(search: pl.DataFrame) -> pl.DataFrame:
-    missing = {"models", "size", "objective", "union_accuracy"} - set(search.columns)
+    missing = {"models", "size", "rank"} - set(search.columns)
     if missing:
         raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
-    return search.with_row_index("_row").sort(
-        ["objective", "union_accuracy", "_row"], descending=[True, True, False]
-    )
+    return search.sort(["size", "rank"])
 
 
 def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
     """The ``rank``-th best subset (1 = best) of ``size`` models in a search table, sorted by name.
 
-    Ranking: objective, then union accuracy, descending; file order breaks remaining ties. Raises
-    ``ValueError`` when the table has fewer than ``rank`` subsets of that size.
+    The ranking is the search's own ``rank`` column, computed on exact values (slmmux.search); it is
+    never re-derived from the floating-point ``objective`` column. Raises ``ValueError`` when the
+    table has fewer than ``rank`` subsets of that size.
     """
     if rank < 1:
         raise ValueError(f"rank must be at least 1, got {rank}")
     part = _ranked_search(search).filter(pl.col("size") == size)
     if part.height < rank:
         raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
-    return sorted(part["models"][rank - 1].to_list())
+    return sorted(part.filter(pl.col("rank") == rank)["models"][0].to_list())
 
 
 def add_group_arguments(p: argparse.ArgumentParser) -> None:

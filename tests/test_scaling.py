@@ -162,6 +162,7 @@ def test_models_sweep_uses_top_subset_and_skips(caplog):
         "union_accuracy": [0.5, 0.9, 0.9],
         "contradiction": [0.0, 0.1, 0.1],
         "objective": [0.5, 0.8, 0.8],
+        "rank": [2, 1, 1],
     })
     with caplog.at_level(logging.WARNING, logger="slmmux.scaling"):
         out = scaling.models_sweep(graded, accs, search, sizes=[2, 3, 4, 5])
@@ -178,15 +179,17 @@ def test_models_sweep_uses_top_subset_and_skips(caplog):
     assert (out["union_accuracy"] >= out["mean"] - 1e-12).all()
 
 
-def test_best_subsets_ranks_by_objective_then_union():
+def test_best_subsets_follow_the_search_rank_not_the_float_objective():
+    """Finding 5 of issue 11: the float objective column is for reading; the ranking is the search's
+    exact rank (here the float order would put d+a first)."""
     search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.61], "rank": [2, 1, 3]})
     assert scaling.best_subsets(search, [2, 3]) == {2: ["a", "c"]}
 
 
 def test_ranked_subset():
     search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5], "rank": [2, 1, 3]})
     assert scaling.ranked_subset(search, 2) == ["a", "c"]
     assert scaling.ranked_subset(search, 2, rank=3) == ["a", "d"]
     with pytest.raises(ValueError, match="no rank 4"):
@@ -210,7 +213,7 @@ def test_cli_scale(tmp_path):
     search = tmp_path / "search.parquet"
     a, b, c = sorted(models)
     pl.DataFrame({"models": [[a, b], [a, b, c]], "size": [2, 3], "union_accuracy": [0.5, 0.6],
-                  "contradiction": [0.1, 0.1], "objective": [0.4, 0.5]}).write_parquet(search)
+                  "contradiction": [0.1, 0.1], "objective": [0.4, 0.5], "rank": [1, 1]}).write_parquet(search)
 
     def run(*args):
         return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True)
