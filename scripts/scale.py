@@ -2,10 +2,10 @@
 """Compute-scaling sweeps (paper §3.3, docs/dataflow.md "scaling").
 
   scale.py samples  accuracy of SLM-MUX and Agent Forest against samples per model k = 1..--k-max:
-                    in each of --trials Monte Carlo trials, every model's k samples per test question
-                    are drawn without replacement from all its sampled test samples over all seeds;
-                    mean and standard error over trials. Output columns:
-                    benchmark, group, method, k, mean, stderr, trials
+                    for each run seed, in each of --trials Monte Carlo trials, every model's k samples
+                    per test question are drawn without replacement from its sampled test samples of
+                    that seed; mean and standard error over seeds, Monte Carlo error apart. Columns:
+                    benchmark, group, models, method, k, mean, stderr, seeds, mc_stderr, trials
   scale.py models   for each --sizes K, the best subset of size K in the search table, run on the
                     test split; mean and standard error over seeds, plus its union accuracy (any
                     sample of any model of the subset correct, mean over seeds). Output columns:

@@ -1,14 +1,19 @@
 """Compute-scaling sweeps (paper §3.3): accuracy against samples per model and against number of models.
 
-**Samples per model** (:func:`samples_sweep`). A model's *pool* for a test question is all its sampled
-test samples over every seed (e.g. 3 seeds x 3 samples = 9), ordered by (seed, sample). In each of T
-Monte Carlo trials, and for each model and question, a random order of the pool is drawn (numpy
-``default_rng(seed)``, without replacement); the first k samples of that order are the model's k
-samples for every k = 1..k_max (nested prefixes, so the sweep over k uses common random numbers;
-each prefix is a uniform draw of k samples without replacement). SLM-MUX and Agent Forest are scored
-on those samples with exactly the rules of :mod:`slmmux.mux` (the drawn order plays the role of the
-sample order in the tie rules). Per trial the accuracy is the mean over questions; the sweep reports
-the mean and standard error over trials (:func:`slmmux.metrics.mean_se`).
+**Samples per model** (:func:`samples_sweep`). Each run seed is swept on its own, as the paper's
+"mean accuracy over 3 runs": a model's *pool* for a test question is its sampled test samples of that
+seed (e.g. 9), ordered by sample index. In each of T Monte Carlo trials, and for each model and
+question, a random order of the pool is drawn (numpy ``default_rng``, seeded from the sweep seed and
+the run seed, without replacement); the first k samples of that order are the model's k samples for
+every k = 1..k_max (nested prefixes, so the sweep over k uses common random numbers; each prefix is a
+uniform draw of k samples without replacement). SLM-MUX and Agent Forest are scored on those samples
+with exactly the rules of :mod:`slmmux.mux` (the drawn order plays the role of the sample order in the
+tie rules). A seed's accuracy is the mean over trials of the per-trial accuracy over questions. The
+sweep reports ``mean`` = the mean over seeds, ``stderr`` = the standard error **over seeds**
+(:func:`slmmux.metrics.mean_se`; NaN with one seed: the paper's ± in Tables 3-4 is over runs), and
+separately ``mc_stderr`` = the Monte Carlo error of ``mean`` over trials
+(``sqrt(sum_s var_s / T) / S`` with ``var_s`` the trial variance of seed s), which only measures how
+well T trials pinned the expectation down.
 
 Votes are counted on small integers: the answer keys of each question are encoded as 0..C-1
 (-1 = no answer) and every count is a numpy reduction over a [trials, questions, models, k] tensor;
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,10 +47,13 @@ SCALING_METHODS = ("slm_mux", "agent_forest")
 SAMPLES_SWEEP_SCHEMA: dict[str, pl.DataType] = {
     "benchmark": pl.String,
     "group": pl.String,
+    "models": pl.List(pl.String),
     "method": pl.String,
     "k": pl.Int64,
     "mean": pl.Float64,
     "stderr": pl.Float64,
+    "seeds": pl.Int64,
+    "mc_stderr": pl.Float64,
     "trials": pl.Int64,
 }
 
@@ -229,22 +238,37 @@ def samples_sweep(
     trials: int,
     seed: int = 0,
 ) -> pl.DataFrame:
-    """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling.
+    """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling of each run seed.
 
-    Returns the "scaling" samples format of docs/dataflow.md: ``benchmark, group, method, k, mean,
-    stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``mean`` and ``stderr`` are over
-    trials (NaN stderr for a single trial).
+    Returns the "scaling" samples format of docs/dataflow.md: ``benchmark, group, models, method, k,
+    mean, stderr, seeds, mc_stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``stderr``
+    is over seeds (NaN for one seed), ``mc_stderr`` the Monte Carlo error over trials (NaN for one
+    trial); see the module docstring.
     """
     # models in name order, so the random draws (and the result) do not depend on the order given
-    pools = sample_pools(graded, sorted(models))
-    drawn = draw_subsamples(pools, k_max, trials, seed)
-    mux_right, forest_right = sweep_correct(pools, drawn, validation_accuracy)
+    models = sorted(models)
+    test = graded.filter((pl.col("split") == "test") & (pl.col("decoding") == "sampled") & pl.col("model").is_in(models))
+    run_seeds = sorted(test["seed"].unique().to_list())
+    if not run_seeds:
+        raise ValueError(f"model(s) {', '.join(models)} have no sampled test samples")
+    per_seed: dict[str, list[np.ndarray]] = {m: [] for m in SCALING_METHODS}  # [K, T] per seed
+    benchmark = None
+    for run_seed in run_seeds:
+        pools = sample_pools(test.filter(pl.col("seed") == run_seed), models)
+        benchmark = pools.benchmark
+        draw_seed = int(np.random.SeedSequence([seed, run_seed]).generate_state(1)[0])
+        drawn = draw_subsamples(pools, k_max, trials, draw_seed)
+        for method, right in zip(SCALING_METHODS, sweep_correct(pools, drawn, validation_accuracy)):
+            per_seed[method].append(right.mean(axis=2))
     rows = []
-    for method, right in (("slm_mux", mux_right), ("agent_forest", forest_right)):
-        per_trial = right.mean(axis=2)  # [K, T]
+    for method in SCALING_METHODS:
+        acc = np.stack(per_seed[method])  # [S, K, T]
         for k in range(1, k_max + 1):
-            mean, se = metrics.mean_se(per_trial[k - 1])
-            rows.append((pools.benchmark, group, method, k, mean, se, trials))
+            seed_means = acc[:, k - 1, :].mean(axis=1)
+            mean, se = metrics.mean_se(seed_means)
+            mc = math.nan if trials < 2 else float(
+                math.sqrt((acc[:, k - 1, :].var(axis=1, ddof=1) / trials).sum()) / len(run_seeds))
+            rows.append((benchmark, group, models, method, k, mean, se, len(run_seeds), mc, trials))
     return pl.DataFrame(rows, schema=SAMPLES_SWEEP_SCHEMA, orient="row")
 
 

@@ -124,33 +124,47 @@ def test_too_few_samples_names_the_model():
         scaling.sample_pools(make_graded(rows), ["a", "zz"])
 
 
+def per_seed_reference(graded, models, accs, k_max, trials, seed):
+    """Each run seed swept on its own pool, from the documented draw seed: {method: [S, K, T]}."""
+    out = {"slm_mux": [], "agent_forest": []}
+    for run_seed in sorted(graded["seed"].unique().to_list()):
+        pools = scaling.sample_pools(graded.filter(pl.col("seed") == run_seed), sorted(models))
+        draw = int(np.random.SeedSequence([seed, run_seed]).generate_state(1)[0])
+        right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, k_max, trials, draw), accs)
+        for method, r in zip(out, right):
+            out[method].append(r.mean(axis=2))
+    return {m: np.stack(v) for m, v in out.items()}
+
+
 def test_samples_sweep_format_and_limits():
     graded, models, accs = random_table(random.Random(5), n_models=3, seeds=3, equal_k=True)
-    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=9, trials=20, seed=1)
+    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=3, trials=20, seed=1)
     assert out.schema == pl.Schema(scaling.SAMPLES_SWEEP_SCHEMA)
-    assert out.height == 18 and set(out["method"]) == {"slm_mux", "agent_forest"}
-    assert out["k"].to_list()[:9] == list(range(1, 10)) and (out["trials"] == 20).all()
-    assert scaling.samples_sweep(graded, models[::-1], accs, group="g", k_max=9, trials=20, seed=1).equals(out)
-    # with every sample in the draw, every trial sees the same votes (up to tie order)
-    full = out.filter(pl.col("k") == 9)
-    assert full.filter(pl.col("method") == "agent_forest")["stderr"][0] >= 0
-    # k = 1 SLM-MUX and the pooled vote of one sample per model agree with the decisions rules
-    pools = scaling.sample_pools(graded, sorted(models))
-    drawn = scaling.draw_subsamples(pools, 9, 20, 1)
-    mux_right, _ = scaling.sweep_correct(pools, drawn, accs)
-    assert out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 4))["mean"][0] == pytest.approx(
-        mux_right[3].mean())
+    assert out.height == 6 and set(out["method"]) == {"slm_mux", "agent_forest"}
+    assert out["k"].to_list()[:3] == [1, 2, 3] and (out["trials"] == 20).all() and (out["seeds"] == 3).all()
+    assert out["models"][0].to_list() == sorted(models)
+    assert scaling.samples_sweep(graded, models[::-1], accs, group="g", k_max=3, trials=20, seed=1).equals(out)
+    # k = k_max draws every sample of the seed: no Monte Carlo error left for SLM-MUX's counts
+    with pytest.raises(ValueError, match="fewer than k = 4"):
+        scaling.samples_sweep(graded, models, accs, group="g", k_max=4, trials=2, seed=1)
 
 
-def test_sweep_mean_is_per_trial_accuracy_mean():
-    graded, models, accs = random_table(random.Random(11), n_models=2, seeds=2, equal_k=True)
+def test_sweep_error_is_over_seeds_and_monte_carlo_apart():
+    """Finding 4 of issue 11: the sweep's ± was the Monte Carlo error over trials of one pooled pool
+    (it shrinks with the trial count); it is now over seeds, with the Monte Carlo error apart."""
+    graded, models, accs = random_table(random.Random(11), n_models=2, seeds=3, equal_k=True)
     out = scaling.samples_sweep(graded, models, accs, group="g", k_max=2, trials=5, seed=3)
-    pools = scaling.sample_pools(graded, sorted(models))
-    right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, 2, 5, 3), accs)[1]
-    mean, se = metrics.mean_se(right[1].mean(axis=1))
-    row = out.filter((pl.col("method") == "agent_forest") & (pl.col("k") == 2)).row(0, named=True)
-    assert row["mean"] == pytest.approx(mean)
-    assert (math.isnan(se) and math.isnan(row["stderr"])) or row["stderr"] == pytest.approx(se)
+    ref = per_seed_reference(graded, models, accs, 2, 5, 3)
+    for method in ("slm_mux", "agent_forest"):
+        row = out.filter((pl.col("method") == method) & (pl.col("k") == 2)).row(0, named=True)
+        seed_means = ref[method][:, 1, :].mean(axis=1)
+        mean, se = metrics.mean_se(seed_means)
+        assert row["mean"] == pytest.approx(mean)
+        assert (math.isnan(se) and math.isnan(row["stderr"])) or row["stderr"] == pytest.approx(se)
+        mc = math.sqrt((ref[method][:, 1, :].var(axis=1, ddof=1) / 5).sum()) / 3
+        assert row["mc_stderr"] == pytest.approx(mc)
+    one = scaling.samples_sweep(graded.filter(pl.col("seed") == 0), models, accs, group="g", k_max=2, trials=5, seed=3)
+    assert one["stderr"].is_nan().all() and (one["seeds"] == 1).all()
 
 
 def test_models_sweep_uses_top_subset_and_skips(caplog):
@@ -220,14 +234,14 @@ def test_cli_scale(tmp_path):
 
     out = tmp_path / "samples.parquet"
     res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
-              "--search", search, "--size", 3, "--k-max", 6, "--trials", 4, "--seed", 2, "--out", out)
+              "--search", search, "--size", 3, "--k-max", 3, "--trials", 4, "--seed", 2, "--out", out)
     assert res.returncode == 0, res.stderr
-    assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 6, 4, 2))
+    assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 3, 4, 2))
 
     res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
-              "--models", *models, "--k-max", 7, "--out", tmp_path / "bad.parquet")
+              "--models", *models, "--k-max", 4, "--out", tmp_path / "bad.parquet")
     assert res.returncode == 2 and res.stderr.startswith("scale.py: error: model ")
-    assert "fewer than k = 7" in res.stderr and res.stderr.count("\n") == 1
+    assert "fewer than k = 4" in res.stderr and res.stderr.count("\n") == 1
 
     out = tmp_path / "models.parquet"
     res = run("models", "--samples", samples, "--validation-accuracy", val, "--search", search,
