@@ -29,7 +29,7 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import first_k_samples, validation_accuracy_for
+from slmmux.mux import cluster_equivalent_answers, first_k_samples, validation_accuracy_for
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments, models_sweep, samples_sweep
 
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_samples(args: argparse.Namespace) -> pl.DataFrame:
     models = group_from_arguments(args)
-    graded = read_samples(args.samples, graded=True)
+    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
     accs = validation_accuracy_for(args.validation_accuracy, graded)
     lacking = [m for m in models if m not in accs]
     if lacking:
@@ -83,7 +83,7 @@ def run_samples(args: argparse.Namespace) -> pl.DataFrame:
 
 
 def run_models(args: argparse.Namespace) -> pl.DataFrame:
-    graded = read_samples(args.samples, graded=True)
+    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
     search = pl.read_parquet(args.search)
     if args.k is not None:
         in_search = set(search["models"].explode().to_list()) if "models" in search.columns else set()

@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 
+from slmmux.mux import cluster_equivalent_answers
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.search import CONTRADICTION_BASES, METHODS, rank_subsets
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("search")
     t0 = time.perf_counter()
     try:
-        samples = read_samples(args.samples, graded=True)
+        samples = cluster_equivalent_answers(read_samples(args.samples, graded=True))
         result = rank_subsets(samples, args.sizes, lam=args.lam, robust_level=args.robust_level,
                               contradiction_base=args.contradiction_base, top=args.top, method=args.method,
                               beam_width=args.beam_width)

@@ -28,7 +28,7 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import decisions, validation_accuracy_for
+from slmmux.mux import cluster_equivalent_answers, decisions, validation_accuracy_for
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
         models = group_from_arguments(args)
-        graded = read_samples(args.samples, graded=True)
+        graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
         accs = validation_accuracy_for(args.validation_accuracy, graded)
         table = decisions(graded, models, accs, args.group, k=args.k)
         lacking = [m for m in models if m not in accs]

@@ -9,8 +9,13 @@ Two paths compute the same thing:
 
 Tests check that the two agree on random tables.
 
-Votes are cast on **answer keys** (the graded table's ``answer_key``: equivalent answers share a key,
-null = no answer), so equivalent answers never split a vote. The rules the paper leaves open:
+Votes are cast on **answer keys** (the graded table's ``answer_key``, null = no answer). The grader's
+keys are canonical forms that do not simplify (``\\sqrt{12}`` and ``2\\sqrt{3}`` get different keys
+although ``is_correct`` accepts both against one gold), so :func:`cluster_equivalent_answers` first
+merges, per question, every pair of distinct keys whose answers the grader's own equivalence
+(:func:`slmmux.answers.equivalent_many`, bounded in time) finds equivalent: clusters are the
+transitive closure, and every member takes the cluster's smallest key, so the result does not depend
+on row order. The rules the paper leaves open:
 
 - *k counts every sample.* ``f_i(y) = #{samples of model i with key y} / k_i`` where ``k_i`` counts
   samples without an answer too; such samples lower the confidence but never form an answer.
@@ -196,6 +201,72 @@ def oracle(correct_flags: Iterable[bool] | Mapping[str, Iterable[bool]]) -> bool
     if isinstance(correct_flags, Mapping):
         return any(bool(f) for flags in correct_flags.values() for f in flags)
     return any(bool(f) for f in correct_flags)
+
+
+# ---------------------------------------------------------------------------------------------
+# equivalent answers vote together
+
+
+def cluster_equivalent_answers(graded: pl.DataFrame, equivalent: Callable | None = None) -> pl.DataFrame:
+    """``graded`` with ``answer_key`` replaced by one representative per cluster of equivalent answers.
+
+    Per (benchmark, split, question): the distinct non-null keys (over every model, seed and sample,
+    so a model's own vote and Agent Forest's pooled vote use the same clusters) are compared pairwise
+    with the grader's equivalence on one example answer per key (the first in model, seed, decoding,
+    sample order); equivalent pairs are merged transitively (union-find) and each cluster is
+    represented by its smallest key. GSM8K and GPQA keys are exact already and are left as they are.
+    ``equivalent``: ``(pairs, benchmark) -> verdicts``, default :func:`slmmux.answers.equivalent_many`
+    (each symbolic check bounded by the worker pool's timeout).
+    """
+    if equivalent is None:
+        from slmmux.answers import equivalent_many as equivalent
+    part = graded.filter((pl.col("benchmark") == "math") & pl.col("answer_key").is_not_null())
+    if part.height == 0:
+        return graded
+    qcols = ["benchmark", "split", "question_id"]
+    examples = (
+        part.sort(["model", "seed", "decoding", "sample"])
+        .group_by([*qcols, "answer_key"], maintain_order=True)
+        .agg(example=pl.col("answer").first())
+        .sort([*qcols, "answer_key"])
+    )
+    pairs, where = [], []
+    by_question: dict[tuple, list[tuple[str, str]]] = {}
+    for b, split, q, key, ex in examples.iter_rows():
+        by_question.setdefault((b, split, q), []).append((key, ex if ex is not None else key))
+    for question, keyed in by_question.items():
+        for i in range(len(keyed)):
+            for j in range(i + 1, len(keyed)):
+                pairs.append((keyed[j][1], keyed[i][1]))
+                where.append((question, keyed[i][0], keyed[j][0]))
+    if not pairs:
+        return graded
+    verdicts = equivalent(pairs, "math")
+    parent: dict[tuple, str] = {}
+
+    def find(question, key):
+        while parent.get((question, key), key) != key:
+            key = parent[(question, key)]
+        return key
+
+    for (question, a, b), same in zip(where, verdicts):
+        if same:
+            ra, rb = find(question, a), find(question, b)
+            if ra != rb:
+                lo, hi = min(ra, rb), max(ra, rb)
+                parent[(question, hi)] = lo
+    renamed = [(*question, key, find(question, key)) for question, keyed in by_question.items() for key, _ in keyed
+               if find(question, key) != key]
+    if not renamed:
+        return graded
+    mapping = pl.DataFrame(renamed, schema={"benchmark": pl.String, "split": pl.String, "question_id": pl.String,
+                                            "answer_key": pl.String, "_cluster": pl.String}, orient="row")
+    return (
+        graded.join(mapping, on=[*qcols, "answer_key"], how="left")
+        .with_columns(answer_key=pl.coalesce("_cluster", "answer_key"))
+        .drop("_cluster")
+        .select(graded.columns)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

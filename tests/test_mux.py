@@ -387,3 +387,48 @@ def test_cli_select_logs_missing_validation_accuracy(tmp_path):
         assert "no validation accuracy for" in res.stderr
     got = pl.read_parquet(tmp_path / "d.parquet")
     assert got.equals(mux.decisions(graded, models, mux.validation_accuracy_dict(table), "g"))
+
+
+# --- equivalent answers vote together (issue 11, finding 3) ---------------------------------
+
+
+def _math_rows(model_answers: dict[str, list[str | None]], keys: dict[str, str]) -> pl.DataFrame:
+    rows = [dict(benchmark="math", split="test", question_id="q", model=m, seed=0, decoding="sampled", sample=j,
+                 answer=a, answer_key=None if a is None else keys[a], correct=a is not None and keys[a] != "k5")
+            for m, answers in model_answers.items() for j, a in enumerate(answers)]
+    return make_graded(rows)
+
+
+def test_equivalent_answers_with_different_keys_vote_together():
+    """Finding 3 of issue 11: the grader's keys do not simplify, so sqrt(12) and 2 sqrt(3) split the
+    vote (confidence 1/3, and the selection went to a model 2/3 sure of a wrong 5). Before the fix
+    SLM-MUX picked b here; the grader's own equivalence (math-verify, bounded in time) merges them."""
+    keys = {"\\sqrt{12}": "sym:k12", "2\\sqrt{3}": "sym:k2r3", "5": "k5"}
+    graded = _math_rows({"a": ["\\sqrt{12}", "2\\sqrt{3}", "5"], "b": ["5", "5", None]}, keys)
+    assert mux.decisions(graded, ["a", "b"], {"a": 0.6, "b": 0.5}, "g").row(0, named=True)["selected_model"] == "b"
+    merged = mux.cluster_equivalent_answers(graded)
+    assert set(merged.filter(pl.col("model") == "a")["answer_key"].to_list()) == {"sym:k12", "k5"}  # smallest key
+    sel = mux.decisions(merged, ["a", "b"], {"a": 0.6, "b": 0.5}, "g").row(0, named=True)
+    assert (sel["selected_model"], sel["confidence"], sel["correct"]) == ("a", 2 / 3, True)
+
+
+def test_clustering_is_transitive_deterministic_and_per_question():
+    # x~y and y~z but not x~z: one cluster, represented by the smallest key, whatever the row order
+    same = {frozenset({"X", "Y"}), frozenset({"Y", "Z"})}
+    calls = []
+
+    def equivalent(pairs, benchmark):
+        calls.append(len(pairs))
+        return [frozenset({a, b}) in same for a, b in pairs]
+
+    keys = {"X": "kx", "Y": "ky", "Z": "kz", "5": "k5"}
+    graded = _math_rows({"a": ["Z", "X", "5"], "b": ["Y", None, "Z"]}, keys)
+    merged = mux.cluster_equivalent_answers(graded, equivalent)
+    assert merged["answer_key"].to_list() == ["kx", "kx", "k5", "kx", None, "kx"]
+    again = mux.cluster_equivalent_answers(graded.reverse(), equivalent).reverse()
+    assert again.equals(merged) and calls == [6, 6]  # 4 distinct keys: 6 pairs, once each
+    other = graded.with_columns(question_id=pl.lit("q2"), answer_key=pl.col("answer_key") + "_")
+    both = mux.cluster_equivalent_answers(pl.concat([graded, other]), equivalent)
+    assert both.filter(pl.col("question_id") == "q2")["answer_key"].to_list() == ["kx_", "kx_", "k5_", "kx_", None, "kx_"]
+    gsm = graded.with_columns(benchmark=pl.lit("gsm8k"))
+    assert mux.cluster_equivalent_answers(gsm, equivalent).equals(gsm)  # exact keys already
