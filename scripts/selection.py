@@ -28,7 +28,13 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import cluster_equivalent_answers, decisions, validation_accuracy_for
+from slmmux.mux import (
+    CONFIDENCE_DENOMINATORS,
+    OWN_TIES,
+    cluster_equivalent_answers,
+    decisions,
+    validation_accuracy_for,
+)
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments
 
@@ -46,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--k", type=int, default=None,
                     help="use only the first K sampled samples (index < K) of every model per question and seed "
                          "(default: all of them)")
+    ap.add_argument("--confidence-denominator", choices=CONFIDENCE_DENOMINATORS, default="k",
+                    help="a model's confidence: votes / k, every sample (paper, default), or votes / samples with an "
+                         "answer (the authors' code)")
+    ap.add_argument("--own-tie", choices=OWN_TIES, default="first",
+                    help="a model's own tied answers: the first in sample order (default) or a seeded random one")
     ap.add_argument("--out", required=True, help="output Parquet file (results/selection/{b}/{g}.parquet)")
     return ap
 
@@ -57,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         models = group_from_arguments(args)
         graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
         accs = validation_accuracy_for(args.validation_accuracy, graded)
-        table = decisions(graded, models, accs, args.group, k=args.k)
+        table = decisions(graded, models, accs, args.group, k=args.k,
+                          confidence_denominator=args.confidence_denominator, own_tie=args.own_tie)
         lacking = [m for m in models if m not in accs]
         if lacking:
             log.warning("no validation accuracy for %s: ranked last in confidence ties and for single-best, "

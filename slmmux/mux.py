@@ -346,16 +346,38 @@ def first_k_samples(graded: pl.DataFrame, k: int) -> pl.DataFrame:
 _QKEY = ["seed", "question_id"]
 
 
-def model_majorities(sampled: pl.DataFrame) -> pl.DataFrame:
+#: Where this implementation and the authors' public code differ, the paper's reading is the default
+#: and the authors' behaviour an option (README "Differences from the authors' code").
+CONFIDENCE_DENOMINATORS = ("k", "answered")
+OWN_TIES = ("first", "random")
+
+
+def tie_rank(seed: int, question_id: str, model: str, answer_key: str) -> str:
+    """The seeded random order of a model's tied answers (``own_tie="random"``): the answer with the
+    smallest sha256 of (seed, question, model, key) wins, the same on every machine and run."""
+    import hashlib
+
+    return hashlib.sha256(f"{seed}\x00{question_id}\x00{model}\x00{answer_key}".encode()).hexdigest()
+
+
+def model_majorities(sampled: pl.DataFrame, confidence_denominator: str = "k", own_tie: str = "first") -> pl.DataFrame:
     """Each model's majority answer per (seed, question), vectorised.
 
     Input: sampled rows with ``seed, question_id, model, sample, answer, answer_key, correct``.
     Output: one row per (seed, question_id, model) with ``k`` (all samples), ``answer_key``,
     ``answer`` and ``correct`` of the first sample carrying the majority key (nulls / False when the
-    model gave no answer), and ``confidence = count / k`` (0 when no answer). Ties: first occurrence.
+    model gave no answer), and ``confidence = count / k`` (0 when no answer).
+
+    Options (paper default first): ``confidence_denominator`` ``"k"`` (every sample counts) or
+    ``"answered"`` (only samples with an answer, the authors' code); ``own_tie`` ``"first"`` (first
+    occurrence in sample order) or ``"random"`` (seeded, :func:`tie_rank`).
     """
+    if confidence_denominator not in CONFIDENCE_DENOMINATORS:
+        raise ValueError(f"confidence_denominator must be one of {CONFIDENCE_DENOMINATORS}, got {confidence_denominator!r}")
+    if own_tie not in OWN_TIES:
+        raise ValueError(f"own_tie must be one of {OWN_TIES}, got {own_tie!r}")
     grp = [*_QKEY, "model"]
-    k = sampled.group_by(grp).agg(k=pl.len())
+    k = sampled.group_by(grp).agg(k=pl.len(), answered=pl.col("answer_key").count())
     votes = (
         sampled.filter(pl.col("answer_key").is_not_null())
         .group_by([*grp, "answer_key"])
@@ -366,14 +388,21 @@ def model_majorities(sampled: pl.DataFrame) -> pl.DataFrame:
             correct=pl.col("correct").sort_by("sample").first(),
         )
     )
+    if own_tie == "random":
+        votes = votes.with_columns(
+            first=pl.struct(grp + ["answer_key"]).map_elements(
+                lambda r: tie_rank(r["seed"], r["question_id"], r["model"], r["answer_key"]), return_dtype=pl.String)
+        )
     top = votes.group_by(grp).agg(
         pl.col(c).sort_by(["count", "first"], descending=[True, False]).first()
         for c in ("answer_key", "answer", "correct", "count")
     )
+    denominator = pl.col("k") if confidence_denominator == "k" else pl.col("answered")
     return k.join(top, on=grp, how="left").with_columns(
         correct=pl.col("correct").fill_null(False),
-        confidence=(pl.col("count").fill_null(0) / pl.col("k")).cast(pl.Float64),
-    ).drop("count")
+        confidence=pl.when(denominator > 0).then(pl.col("count").fill_null(0) / denominator).otherwise(0.0)
+        .cast(pl.Float64),
+    ).drop("count", "answered")
 
 
 def _pooled_majority(sampled: pl.DataFrame, priority: Sequence[str]) -> pl.DataFrame:
@@ -431,8 +460,13 @@ def decisions(
     validation_accuracy: Mapping[str, float],
     group: str,
     k: int | None = None,
+    confidence_denominator: str = "k",
+    own_tie: str = "first",
 ) -> pl.DataFrame:
     """Per-question decisions of SLM-MUX and the baselines on the test split (vectorised).
+
+    ``confidence_denominator`` and ``own_tie``: see :func:`model_majorities` (the paper's reading by
+    default); they apply to SLM-MUX and Single-Best-SC.
 
     ``graded``: a graded samples table of one benchmark (other models and the validation split are
     ignored). ``k``: use only the first k sampled samples (index < k) of every model per (seed,
@@ -485,7 +519,7 @@ def decisions(
         schema={"model": pl.String, "_prio": pl.Int64},
     )
 
-    per_model = model_majorities(sampled).join(
+    per_model = model_majorities(sampled, confidence_denominator, own_tie).join(
         sampled.group_by([*_QKEY, "model"]).agg(completion_tokens=pl.col("completion_tokens").sum()),
         on=[*_QKEY, "model"],
     )

@@ -6,7 +6,11 @@ Definitions, over a set D of validation *items*:
 - A model m is **correct** on item x when at least ``robust_level`` of its samples on x are
   correct (the paper: 1; the authors' code: 2).
 - m is **consistently wrong** on x when all its samples on x carry the same non-null
-  ``answer_key`` and none of them is correct (one wrong answer, given every time).
+  ``answer_key`` and none of them is correct (one wrong answer, given every time). Two choices the
+  paper leaves open are options, the paper's reading by default: ``empty_samples="break"`` (a sample
+  without an answer makes the model not consistent) or ``"ignore"`` (its answered samples decide);
+  ``single_sample_consistent=True`` (with k = 1 the one wrong answer is consistent) or ``False``
+  (consistency needs at least two answered samples).
 - ``UnionAcc(S)``: fraction of items where some m in S is correct.
 - ``Contradiction(S)``: number of items where some m1 in S is consistently wrong AND some m2 in S
   is correct, divided by |D| (``contradiction_base="all"``, the paper) or by the number of
@@ -48,6 +52,7 @@ import pyarrow as pa
 log = logging.getLogger(__name__)
 
 METHODS = ("exhaustive", "greedy", "beam")
+EMPTY_SAMPLES = ("break", "ignore")
 CONTRADICTION_BASES = ("all", "union")
 OUTPUT_SCHEMA = {
     "models": pl.List(pl.String),
@@ -112,7 +117,8 @@ def filter_validation(samples: pl.DataFrame, split: str | None = "validation", d
     return samples
 
 
-def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
+def model_bitsets(samples: pl.DataFrame, robust_level: int = 1, empty_samples: str = "break",
+                  single_sample_consistent: bool = True) -> Bitsets:
     """Correct / consistently-wrong bitsets of every model over the ``(seed, question_id)`` items.
 
     ``samples`` is used as given (no split/decoding filter); it needs the columns ``model, seed,
@@ -125,6 +131,8 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
         raise ValueError(f"samples table lacks column(s): {', '.join(missing)}")
     if not isinstance(robust_level, (int, np.integer)) or isinstance(robust_level, bool) or robust_level < 1:
         raise ValueError(f"robust_level must be an integer >= 1, got {robust_level!r}")
+    if empty_samples not in EMPTY_SAMPLES:
+        raise ValueError(f"empty_samples must be one of {EMPTY_SAMPLES}, got {empty_samples!r}")
     if samples.height == 0:
         raise ValueError("no samples to search over (after filtering split/decoding)")
     if samples["correct"].null_count():
@@ -133,7 +141,7 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
         n=pl.len(),
         n_correct=pl.col("correct").cast(pl.Int64).sum(),
         n_null=pl.col("answer_key").null_count(),
-        n_keys=pl.col("answer_key").n_unique(),
+        n_keys=pl.col("answer_key").drop_nulls().n_unique(),
     )
     k_per_model = per.group_by("model").agg(k=pl.col("n").max()).sort("model")
     low = k_per_model.filter(pl.col("k") < robust_level)
@@ -145,7 +153,9 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
     model_idx = pl.DataFrame({"model": list(models), "midx": np.arange(len(models), dtype=np.int64)})
     per = per.join(items, on=["seed", "question_id"]).join(model_idx, on="model").with_columns(
         is_correct=pl.col("n_correct") >= robust_level,
-        is_wrong=(pl.col("n_null") == 0) & (pl.col("n_keys") == 1) & (pl.col("n_correct") == 0),
+        is_wrong=(pl.col("n_null") == 0 if empty_samples == "break" else pl.lit(True))
+        & (pl.col("n_keys") == 1) & (pl.col("n_correct") == 0)
+        & (pl.lit(True) if single_sample_consistent else (pl.col("n") - pl.col("n_null") >= 2)),
     )
     n_items = items.height
     rows = per["midx"].to_numpy()
@@ -431,7 +441,8 @@ def _list_column(values: pl.Series, offsets: np.ndarray) -> pl.Series:
 
 def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float = 1.0, robust_level: int = 1,
                  contradiction_base: str = "all", top: int | None = None, method: str = "exhaustive",
-                 beam_width: int = 10, split: str | None = "validation", decoding: str | None = "sampled") -> pl.DataFrame:
+                 beam_width: int = 10, split: str | None = "validation", decoding: str | None = "sampled",
+                 empty_samples: str = "break", single_sample_consistent: bool = True) -> pl.DataFrame:
     """Rank model subsets of each size in ``sizes`` by ``UnionAcc - lam * Contradiction``.
 
     ``samples`` is a graded samples table (:mod:`slmmux.samples`); only rows with ``split ==
@@ -439,6 +450,8 @@ def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float =
     ``(seed, question_id)`` pairs (see the module docstring).
 
     - ``robust_level``: samples that must be correct for a model to count as correct (>= 1, <= k).
+    - ``empty_samples``, ``single_sample_consistent``: what "consistently wrong" makes of samples
+      without an answer and of k = 1 (module docstring; the paper's reading by default).
     - ``contradiction_base``: ``"all"`` divides by |D| (paper), ``"union"`` by the union-correct items.
     - ``top``: keep only the best ``top`` rows per size (None: every scored subset).
     - ``method``: ``"exhaustive"`` (every subset), ``"greedy"`` (grow the best (K-1)-subset by the
@@ -452,6 +465,7 @@ def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float =
     floats: :func:`exact_objective`), union count desc, then ``models`` ascending.
     """
     _check_options(sizes, lam, robust_level, contradiction_base, top, method, beam_width)
-    bits = model_bitsets(filter_validation(samples, split, decoding), robust_level)
+    bits = model_bitsets(filter_validation(samples, split, decoding), robust_level, empty_samples,
+                         single_sample_consistent)
     return search_bitsets(bits, sizes, lam=lam, contradiction_base=contradiction_base, top=top,
                           method=method, beam_width=beam_width)

@@ -432,3 +432,35 @@ def test_clustering_is_transitive_deterministic_and_per_question():
     assert both.filter(pl.col("question_id") == "q2")["answer_key"].to_list() == ["kx_", "kx_", "k5_", "kx_", None, "kx_"]
     gsm = graded.with_columns(benchmark=pl.lit("gsm8k"))
     assert mux.cluster_equivalent_answers(gsm, equivalent).equals(gsm)  # exact keys already
+
+
+# --- differences from the authors' code, as options (paper default) ---------------------------
+
+
+def _one_question(answers_by_model):
+    rows = [dict(benchmark="gsm8k", split="test", question_id="q", model=m, seed=0, decoding="sampled", sample=j,
+                 answer=a, answer_key=a, correct=a == "1") for m, answers in answers_by_model.items()
+            for j, a in enumerate(answers)]
+    return make_graded(rows)
+
+
+def test_confidence_denominator_option():
+    graded = _one_question({"a": ["2", None, None], "b": ["1", "1", "3"]})
+    paper = mux.decisions(graded, ["a", "b"], {"a": 0.9, "b": 0.1}, "g").row(0, named=True)
+    assert (paper["selected_model"], paper["confidence"]) == ("b", 2 / 3)  # a: 1/3 (k counts every sample)
+    authors = mux.decisions(graded, ["a", "b"], {"a": 0.9, "b": 0.1}, "g", confidence_denominator="answered").row(0, named=True)
+    assert (authors["selected_model"], authors["confidence"]) == ("a", 1.0)  # a: 1/1 answered
+    with pytest.raises(ValueError, match="confidence_denominator"):
+        mux.decisions(graded, ["a", "b"], {}, "g", confidence_denominator="votes")
+
+
+def test_own_tie_option_is_seeded_and_order_free():
+    answers = {f"m{i}": [str(i), str(i + 10)] for i in range(12)}  # every model ties its two answers
+    graded = _one_question(answers)
+    first = mux.model_majorities(graded.filter(pl.col("decoding") == "sampled"))
+    assert first.sort("model")["answer_key"].to_list() == [answers[m][0] for m in sorted(answers)]
+    rnd = mux.model_majorities(graded.filter(pl.col("decoding") == "sampled"), own_tie="random").sort("model")
+    want = [min(answers[m], key=lambda a: mux.tie_rank(0, "q", m, a)) for m in sorted(answers)]
+    assert rnd["answer_key"].to_list() == want and want != [answers[m][0] for m in sorted(answers)]
+    again = mux.model_majorities(graded.reverse().filter(pl.col("decoding") == "sampled"), own_tie="random").sort("model")
+    assert again["answer_key"].to_list() == want

@@ -403,3 +403,21 @@ def test_progress_is_logged(monkeypatch, caplog):
         rank_subsets(graded_frame(recs), [2, 3])
     assert f"/ {math.comb(7, 2) + math.comb(7, 3)} subsets (" in caplog.text
     assert "subsets/s" in caplog.text
+
+
+def test_empty_samples_and_single_sample_options():
+    """Differences from the authors' code, the paper's reading by default: a sample without an
+    answer breaks consistency (or is ignored); one wrong sample is consistent (or never)."""
+    recs = []
+    for s, (ka, kb) in enumerate([("x", "w"), ("x", None)]):
+        recs.append({"model": "A", "seed": 0, "question_id": "q0", "sample": s, "answer_key": ka, "correct": True})
+        recs.append({"model": "B", "seed": 0, "question_id": "q0", "sample": s, "answer_key": kb, "correct": False})
+    df = graded_frame(recs)
+    assert rank_subsets(df, [2])["contradiction"][0] == 0.0  # B's empty sample: not consistent
+    assert rank_subsets(df, [2], empty_samples="ignore")["contradiction"][0] == 1.0
+    one = graded_frame([{"model": "A", "seed": 0, "question_id": "q0", "sample": 0, "answer_key": "x", "correct": True},
+                        {"model": "B", "seed": 0, "question_id": "q0", "sample": 0, "answer_key": "w", "correct": False}])
+    assert rank_subsets(one, [2])["contradiction"][0] == 1.0
+    assert rank_subsets(one, [2], single_sample_consistent=False)["contradiction"][0] == 0.0
+    with pytest.raises(ValueError, match="empty_samples"):
+        rank_subsets(one, [2], empty_samples="drop")

@@ -24,13 +24,16 @@ rule select:
         select=script("selection.py"),
         group=group_args,
         k=selection_k_arg(),
+        confidence=config["selection"]["confidence_denominator"],
+        own_tie=config["selection"]["own_tie"],
     log:
         f"{R}/logs/select/{{benchmark}}/{{group}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "python {params.select} --samples {input.samples} --validation-accuracy {input.validation}"
-        " --group {wildcards.group} {params.group} {params.k} --out {output.decisions} 2> {log}"
+        " --group {wildcards.group} {params.group} {params.k} --confidence-denominator {params.confidence}"
+        " --own-tie {params.own_tie} --out {output.decisions} 2> {log}"
 
 
 rule search:
@@ -45,6 +48,8 @@ rule search:
         lam=config["search"]["lam"],
         robust_level=config["search"]["robust_level"],
         base=config["search"]["contradiction_base"],
+        empty_samples=config["search"]["empty_samples"],
+        single="yes" if config["search"]["single_sample_consistent"] else "no",
         method=config["search"]["method"],
         beam_width=config["search"]["beam_width"],
     log:
@@ -56,6 +61,7 @@ rule search:
     shell:
         "python {params.search} --samples {input.samples} --sizes {params.sizes} --lam {params.lam}"
         " --robust-level {params.robust_level} --contradiction-base {params.base} --method {params.method}"
+        " --empty-samples {params.empty_samples} --single-sample-consistent {params.single}"
         " --beam-width {params.beam_width} --out {output.ranking} 2> {log}"
 
 
