@@ -118,13 +118,14 @@ def random_pool(rng: random.Random) -> tuple[pl.DataFrame, dict, int]:
     k_sel = rng.randint(1, min(k_gen.values()))
     mute = {m for m in models if rng.random() < 0.15}  # never answers
     seeds = list(range(rng.randint(1, 2)))
+    silent_question = rng.random() < 0.3  # test question t0: no model answers it
     rows = []
     for split, n_q in (("test", rng.randint(1, 4)), ("validation", rng.randint(1, 3))):
         for qi in range(n_q):
             q = f"{split[0]}{qi}"
             for seed in seeds:
                 for m in models:
-                    p_none = 1.0 if m in mute else rng.choice([0.0, 0.2, 0.6])
+                    p_none = 1.0 if m in mute or (silent_question and q == "t0") else rng.choice([0.0, 0.2, 0.6])
                     for j in range(k_gen[m]):
                         key = None if rng.random() < p_none else rng.choice(["g", "w", "v"])
                         rows.append(dict(split=split, question_id=q, model=m, seed=seed, decoding="sampled", sample=j,
@@ -194,8 +195,7 @@ def test_random_sweeps_table_cells_equal_reference(seed, n_seeds):
 @pytest.mark.workflow
 def test_embedded_run_tables_equal_reference(embedded_run):
     res = embedded_run / "results"
-    cfg = json.loads(next((res).glob("**/config*.json")).read_text()) if list(res.glob("**/config*.json")) else \
-        yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = json.loads((res / "config.resolved.json").read_text())
     samples = sorted(res.glob("samples/graded/*/*/*.parquet"))
     rows = as_rows(pl.concat([pl.read_parquet(p) for p in samples], how="diagonal_relaxed"))
     groups = {}
