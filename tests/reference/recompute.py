@@ -137,7 +137,8 @@ def decide(rows: list[dict], models: list[str], accuracy: dict[str, float], k: i
 # ----------------------------------------------------------------------------- search
 
 
-def search_ranking(rows: list[dict], size: int, lam: float, robust_level: int, base: str) -> list[list[str]]:
+def search_ranking(rows: list[dict], size: int, lam: float, robust_level: int, base: str,
+                   empty_samples: str = "break", single_sample_consistent: bool = True) -> list[list[str]]:
     """Subsets of ``size`` models, best first: exact objective, then union count, then names."""
     per: dict = defaultdict(list)
     for r in rows:
@@ -152,8 +153,13 @@ def search_ranking(rows: list[dict], size: int, lam: float, robust_level: int, b
 
     def wrong(m, x):
         got = per.get((m, *x), [])
-        keys = {r["answer_key"] for r in got}
-        return bool(got) and len(keys) == 1 and None not in keys and not any(r["correct"] for r in got)
+        answered = [r for r in got if r["answer_key"] is not None]
+        if empty_samples == "break" and len(answered) < len(got):
+            return False  # a sample without an answer: not one answer given every time
+        if not single_sample_consistent and len(answered) < 2:
+            return False
+        keys = {r["answer_key"] for r in answered}
+        return len(keys) == 1 and not any(r["correct"] for r in got)
 
     scored = []
     for subset in itertools.combinations(models, size):
@@ -171,10 +177,13 @@ def group_members(rows, config, group) -> list[str] | None:
     if not m:
         return None
     s = config.get("search") or {}
-    pool = sorted(config["groups"]["main"]) if "main" in (config.get("groups") or {}) else None
-    vrows = [r for r in rows if pool is None or r["model"] in pool]
+    # the search pool: search.pool, else every model of the sheet but the reference model
+    pool = s.get("pool") or [key for key in (config.get("models") or {})
+                             if key != (config.get("report") or {}).get("reference_model")]
+    vrows = [r for r in rows if r["model"] in pool]
     ranking = search_ranking(vrows, int(m.group(1)), s.get("lam", 1.0), s.get("robust_level", 1),
-                             s.get("contradiction_base", "all"))
+                             s.get("contradiction_base", "all"), s.get("empty_samples", "break"),
+                             s.get("single_sample_consistent", True))
     rank = int(m.group(2))
     return ranking[rank - 1] if len(ranking) >= rank else None
 
