@@ -139,7 +139,9 @@ def random_pool(rng: random.Random) -> tuple[pl.DataFrame, dict, int]:
     df = pl.DataFrame([{**base, **r, "answer": r["answer_key"]} for r in rows], schema=GRADED_SCHEMA)
     config = {"groups": {"main": sorted(models)}, "selection": {"k": k_sel},
               "search": {"sizes": [2], "lam": rng.choice([1.0, 0.5]), "robust_level": 1,
-                         "contradiction_base": rng.choice(["all", "union"])},
+                         "contradiction_base": rng.choice(["all", "union"]),
+                         "empty_samples": rng.choice(["break", "ignore"]),
+                         "single_sample_consistent": rng.random() < 0.7},
               "sampling": {"test": {"temperature": 0.3}}, "models": {m: {"model": f"org/{m}"} for m in models}}
     return validate(df, graded=True), config, k_sel
 
@@ -152,7 +154,9 @@ def project_tables(graded: pl.DataFrame, config: dict) -> tuple[list[tables.Tabl
     s = config["search"]
     frames = [mux.decisions(graded, groups["main"], accs, "main", k=config["selection"]["k"])]
     if len(groups["main"]) >= 2 and val.height:
-        ranking = search.rank_subsets(graded, s["sizes"], lam=s["lam"], contradiction_base=s["contradiction_base"])
+        ranking = search.rank_subsets(graded, s["sizes"], lam=s["lam"], contradiction_base=s["contradiction_base"],
+                                      empty_samples=s["empty_samples"],
+                                      single_sample_consistent=s["single_sample_consistent"])
         if ranking.height:
             frames.append(mux.decisions(graded, scaling.ranked_subset(ranking, 2, 1), accs, "s2r1",
                                         k=config["selection"]["k"]))
