@@ -169,14 +169,22 @@ def draw_subsamples(pools: SamplePools, k_max: int, trials: int, seed: int) -> n
 
 
 def sweep_correct(
-    pools: SamplePools, drawn: np.ndarray, validation_accuracy: Mapping[str, float]
+    pools: SamplePools, drawn: np.ndarray, validation_accuracy: Mapping[str, float],
+    confidence_denominator: str = "k",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Correctness of SLM-MUX and Agent Forest for every k, trial and question.
 
     ``drawn``: indices from :func:`draw_subsamples`, shape [T, Q, M, K]. Returns two boolean arrays of
     shape [K, T, Q]; entry ``[k-1, t, q]`` scores the first k drawn samples of every model.
+    ``confidence_denominator``: as :func:`slmmux.mux.model_majorities` (``"k"``, the paper, or
+    ``"answered"``). A model's own tie goes to the first answer in the drawn (random) order, which is a
+    uniformly random tie-break, so ``own_tie`` has no separate form here.
     """
+    if confidence_denominator not in mux.CONFIDENCE_DENOMINATORS:
+        raise ValueError(f"confidence_denominator must be one of {mux.CONFIDENCE_DENOMINATORS}, "
+                         f"got {confidence_denominator!r}")
     n_t, n_q, n_m, k_max = drawn.shape
+    lcm_k = math.lcm(*range(1, k_max + 1))
     q_ix = np.arange(n_q)[None, :, None, None]
     m_ix = np.arange(n_m)[None, None, :, None]
     codes = pools.codes[q_ix, m_ix, drawn]  # [T, Q, M, K]
@@ -207,7 +215,12 @@ def sweep_correct(
         count = same.sum(axis=-1)  # [T, Q, M, k]: votes for the answer at position j
         j_star = count.argmax(axis=-1)  # first position with the top count = first occurrence rule
         c_star = np.take_along_axis(count, j_star[..., None], axis=-1)[..., 0]  # [T, Q, M]
-        m_star = (c_star * n_m + tie_bonus).argmax(axis=-1)  # [T, Q]
+        if confidence_denominator == "k":  # every model has k samples: compare counts
+            score = c_star
+        else:  # count / answered as an exact integer: count * (lcm(1..k_max) / answered)
+            answered = valid[..., :k].sum(axis=-1)
+            score = np.where(answered > 0, c_star * (lcm_k // np.maximum(answered, 1)), 0)
+        m_star = (score * n_m + tie_bonus).argmax(axis=-1)  # [T, Q]
         j_sel = j_star[t_ix, qq_ix, m_star]
         hit = right[t_ix, qq_ix, m_star, j_sel] & (c_star[t_ix, qq_ix, m_star] > 0)
         mux_right[k - 1] = hit
@@ -237,6 +250,7 @@ def samples_sweep(
     k_max: int,
     trials: int,
     seed: int = 0,
+    confidence_denominator: str = "k",
 ) -> pl.DataFrame:
     """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling of each run seed.
 
@@ -258,7 +272,8 @@ def samples_sweep(
         benchmark = pools.benchmark
         draw_seed = int(np.random.SeedSequence([seed, run_seed]).generate_state(1)[0])
         drawn = draw_subsamples(pools, k_max, trials, draw_seed)
-        for method, right in zip(SCALING_METHODS, sweep_correct(pools, drawn, validation_accuracy)):
+        for method, right in zip(SCALING_METHODS, sweep_correct(pools, drawn, validation_accuracy,
+                                                                               confidence_denominator)):
             per_seed[method].append(right.mean(axis=2))
     rows = []
     for method in SCALING_METHODS:
@@ -331,8 +346,11 @@ def models_sweep(
     validation_accuracy: Mapping[str, float],
     search: pl.DataFrame,
     sizes: Sequence[int],
+    confidence_denominator: str = "k",
+    own_tie: str = "first",
 ) -> pl.DataFrame:
-    """Accuracy against number of models: the best searched subset of each size on the test split.
+    """Accuracy against number of models: the best searched subset of each size on the test split
+    (decisions with the selection options ``confidence_denominator`` and ``own_tie``).
 
     Sizes absent from the search table, or bigger than the pool (the models with sampled test
     samples), are skipped with a logged note. Returns the "scaling" models format of
@@ -353,7 +371,8 @@ def models_sweep(
             log.warning("size %d skipped: the search table has no subset of that size", size)
             continue
         subset = subsets[size]
-        table = mux.decisions(graded, subset, validation_accuracy, group=f"best_{size}")
+        table = mux.decisions(graded, subset, validation_accuracy, group=f"best_{size}",
+                              confidence_denominator=confidence_denominator, own_tie=own_tie)
         per_seed = (
             table.group_by(["method", "seed"]).agg(acc=pl.col("correct").cast(pl.Float64).mean())
         )

@@ -250,3 +250,20 @@ def test_cli_scale(tmp_path):
     assert "size 5 skipped" in res.stderr
     want = scaling.models_sweep(mux.first_k_samples(graded, 2), accs, pl.read_parquet(search), [2, 3, 5])
     assert pl.read_parquet(out).equals(want) and want["n_models"].to_list() == [2, 2, 3, 3]
+
+
+def test_sweep_confidence_denominator_option():
+    """The sweep follows selection.confidence_denominator: a scores 1/3 of k but 1/1 of its answers."""
+    rows = [dict(question_id="q", model="a", seed=0, sample=s, answer=k, answer_key=k, correct=False)
+            for s, k in enumerate(["x", None, None])]
+    rows += [dict(question_id="q", model="b", seed=0, sample=s, answer=k, answer_key=k, correct=k == "y")
+             for s, k in enumerate(["y", "y", "z"])]
+    graded = make_graded(rows)
+    accs = {"a": 0.5, "b": 0.5}
+    paper = scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=4, seed=0)
+    authors = scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=4, seed=0,
+                                    confidence_denominator="answered")
+    at3 = lambda out: out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 3))["mean"][0]  # noqa: E731
+    assert (at3(paper), at3(authors)) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="confidence_denominator"):
+        scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=1, confidence_denominator="x")

@@ -77,6 +77,7 @@ rule scale_samples:
         k_max=config["scaling"]["k_max"],
         trials=config["scaling"]["trials"],
         seed=config["scaling"]["seed"],
+        confidence=config["selection"]["confidence_denominator"],
     log:
         f"{R}/logs/scale_samples/{{benchmark}}/{{group}}.log",
     benchmark:
@@ -86,7 +87,7 @@ rule scale_samples:
     shell:
         "python {params.scale} samples --samples {input.samples} --validation-accuracy {input.validation}"
         " --group {wildcards.group} {params.group} --k-max {params.k_max} --trials {params.trials}"
-        " --seed {params.seed} --out {output.sweep} 2> {log}"
+        " --seed {params.seed} --confidence-denominator {params.confidence} --out {output.sweep} 2> {log}"
 
 
 rule scale_models:
@@ -101,10 +102,13 @@ rule scale_models:
         scale=script("scale.py"),
         sizes=" ".join(str(s) for s in config["search"]["sizes"]),
         k=selection_k_arg(),
+        confidence=config["selection"]["confidence_denominator"],
+        own_tie=config["selection"]["own_tie"],
     log:
         f"{R}/logs/scale_models/{{benchmark}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "python {params.scale} models --samples {input.samples} --validation-accuracy {input.validation}"
-        " --search {input.ranking} --sizes {params.sizes} {params.k} --out {output.sweep} 2> {log}"
+        " --search {input.ranking} --sizes {params.sizes} {params.k} --confidence-denominator {params.confidence}"
+        " --own-tie {params.own_tie} --out {output.sweep} 2> {log}"
