@@ -2,10 +2,10 @@
 """Compute-scaling sweeps (paper §3.3, docs/dataflow.md "scaling").
 
   scale.py samples  accuracy of SLM-MUX and Agent Forest against samples per model k = 1..--k-max:
-                    in each of --trials Monte Carlo trials, every model's k samples per test question
-                    are drawn without replacement from all its sampled test samples over all seeds;
-                    mean and standard error over trials. Output columns:
-                    benchmark, group, method, k, mean, stderr, trials
+                    for each run seed, in each of --trials Monte Carlo trials, every model's k samples
+                    per test question are drawn without replacement from its sampled test samples of
+                    that seed; mean and standard error over seeds, Monte Carlo error apart. Columns:
+                    benchmark, group, models, method, k, mean, stderr, seeds, mc_stderr, trials
   scale.py models   for each --sizes K, the best subset of size K in the search table, run on the
                     test split; mean and standard error over seeds, plus its union accuracy (any
                     sample of any model of the subset correct, mean over seeds). Output columns:
@@ -29,7 +29,13 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import first_k_samples, validation_accuracy_for
+from slmmux.mux import (
+    CONFIDENCE_DENOMINATORS,
+    OWN_TIES,
+    cluster_equivalent_answers,
+    first_k_samples,
+    validation_accuracy_for,
+)
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments, models_sweep, samples_sweep
 
@@ -47,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--validation-accuracy", required=True, metavar="VAL",
                        help="validation accuracy table (results/validation/{b}.parquet); models without one "
                             "rank last in SLM-MUX ties, then by name")
+        p.add_argument("--confidence-denominator", choices=CONFIDENCE_DENOMINATORS, default="k",
+                       help="a model's confidence: votes / k (paper, default) or votes / samples with an answer")
         p.add_argument("--out", required=True, help="output Parquet file")
 
     s = sub.add_parser("samples", help="accuracy against samples per model (Monte Carlo)",
@@ -63,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(m)
     m.add_argument("--search", required=True, metavar="RANKING", help="search table (results/search/{b}.parquet)")
     m.add_argument("--sizes", required=True, nargs="+", type=int, metavar="K", help="subset sizes, e.g. 2 3 4 5")
+    m.add_argument("--own-tie", choices=OWN_TIES, default="first",
+                   help="a model's own tied answers: the first in sample order (default) or a seeded random one")
     m.add_argument("--k", type=int, default=None,
                    help="use only the first K sampled samples (index < K) per model, question and seed "
                         "(default: all of them)")
@@ -71,21 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_samples(args: argparse.Namespace) -> pl.DataFrame:
     models = group_from_arguments(args)
-    graded = read_samples(args.samples, graded=True)
+    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
     accs = validation_accuracy_for(args.validation_accuracy, graded, models)
-    out = samples_sweep(graded, models, accs, args.group, k_max=args.k_max, trials=args.trials, seed=args.seed)
+    out = samples_sweep(graded, models, accs, args.group, k_max=args.k_max, trials=args.trials, seed=args.seed,
+                        confidence_denominator=args.confidence_denominator)
     for row in out.iter_rows(named=True):
         log.info("%s k=%d: %.4f +- %.4f", row["method"], row["k"], row["mean"], row["stderr"])
     return out
 
 
 def run_models(args: argparse.Namespace) -> pl.DataFrame:
-    graded = read_samples(args.samples, graded=True)
+    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
     search = pl.read_parquet(args.search)
     if args.k is not None:
         in_search = set(search["models"].explode().to_list()) if "models" in search.columns else set()
         graded = first_k_samples(graded.filter(pl.col("model").is_in(list(in_search))), args.k)
-    out = models_sweep(graded, validation_accuracy_for(args.validation_accuracy, graded), search, args.sizes)
+    out = models_sweep(graded, validation_accuracy_for(args.validation_accuracy, graded), search, args.sizes,
+                       confidence_denominator=args.confidence_denominator, own_tie=args.own_tie)
     for row in out.iter_rows(named=True):
         log.info("K=%d %s (%s): %.4f +- %.4f, union %.4f", row["n_models"], row["method"],
                  ", ".join(row["models"]), row["mean"], row["stderr"], row["union_accuracy"])

@@ -12,8 +12,9 @@ import logging
 import sys
 import time
 
+from slmmux.mux import cluster_equivalent_answers
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
-from slmmux.search import CONTRADICTION_BASES, METHODS, rank_subsets
+from slmmux.search import CONTRADICTION_BASES, EMPTY_SAMPLES, METHODS, rank_subsets
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contradiction-base", choices=CONTRADICTION_BASES, default="all",
                    help="divide the contradiction count by all validation items ('all', paper) or by the "
                         "union-correct items ('union', authors' code); default all")
+    p.add_argument("--empty-samples", choices=EMPTY_SAMPLES, default="break",
+                   help="'break' (default): a sample without an answer keeps a model from being consistently wrong; "
+                        "'ignore': its answered samples decide")
+    p.add_argument("--single-sample-consistent", choices=["yes", "no"], default="yes",
+                   help="with one (answered) sample, is a wrong answer consistently wrong? (default yes)")
     p.add_argument("--method", choices=METHODS, default="exhaustive",
                    help="exhaustive (every subset), greedy (grow the best subset one model at a time) or "
                         "beam (keep --beam-width subsets per size); default exhaustive")
@@ -46,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("search")
     t0 = time.perf_counter()
     try:
-        samples = read_samples(args.samples, graded=True)
+        samples = cluster_equivalent_answers(read_samples(args.samples, graded=True))
         result = rank_subsets(samples, args.sizes, lam=args.lam, robust_level=args.robust_level,
                               contradiction_base=args.contradiction_base, top=args.top, method=args.method,
-                              beam_width=args.beam_width)
+                              beam_width=args.beam_width, empty_samples=args.empty_samples,
+                              single_sample_consistent=args.single_sample_consistent == "yes")
     except (ValueError, FileNotFoundError, SamplesSchemaError) as exc:
         print(f"search: error: {exc}", file=sys.stderr)
         return 2

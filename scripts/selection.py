@@ -3,7 +3,8 @@
 
 Writes the decisions table (docs/dataflow.md "decisions"): one row per (seed, question, method),
 
-    benchmark, group, seed, question_id, method, answer, answer_key, correct, selected_model, confidence
+    benchmark, group, seed, question_id, method, answer, answer_key, correct, selected_model, confidence,
+    members, used_models, used_decoding, used_seed, k, completion_tokens
 
 with methods slm_mux, single_best, single_best_sc, agent_forest, oracle (tie rules: slmmux/mux.py).
 
@@ -27,7 +28,13 @@ import sys
 
 import polars as pl
 
-from slmmux.mux import decisions, first_k_samples, validation_accuracy_for
+from slmmux.mux import (
+    CONFIDENCE_DENOMINATORS,
+    OWN_TIES,
+    cluster_equivalent_answers,
+    decisions,
+    validation_accuracy_for,
+)
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import add_group_arguments, group_from_arguments
 
@@ -45,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--k", type=int, default=None,
                     help="use only the first K sampled samples (index < K) of every model per question and seed "
                          "(default: all of them)")
+    ap.add_argument("--confidence-denominator", choices=CONFIDENCE_DENOMINATORS, default="k",
+                    help="a model's confidence: votes / k, every sample (paper, default), or votes / samples with an "
+                         "answer (the authors' code)")
+    ap.add_argument("--own-tie", choices=OWN_TIES, default="first",
+                    help="a model's own tied answers: the first in sample order (default) or a seeded random one")
     ap.add_argument("--out", required=True, help="output Parquet file (results/selection/{b}/{g}.parquet)")
     return ap
 
@@ -54,11 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
         models = group_from_arguments(args)
-        graded = read_samples(args.samples, graded=True)
-        if args.k is not None:
-            graded = first_k_samples(graded.filter(pl.col("model").is_in(models)), args.k)
+        graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
         accs = validation_accuracy_for(args.validation_accuracy, graded, models)
-        table = decisions(graded, models, accs, args.group)
+        table = decisions(graded, models, accs, args.group, k=args.k,
+                          confidence_denominator=args.confidence_denominator, own_tie=args.own_tie)
         write_atomic(table, args.out)
     except (ValueError, OSError, SamplesSchemaError, pl.exceptions.PolarsError) as exc:
         print(f"selection.py: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -12,8 +12,9 @@ Fixed file names (each written as ``{stem}.png`` and ``{stem}.pdf``; see :func:`
 - ``discussion_{b}`` (when discussion baselines ran): MoA, LLM-Debate and MAV beside Single-Best,
   Single-Best-SC and SLM-MUX of the same group, on the questions the discussion methods answered.
 
-Error bars: standard error over seeds (several seeds) or over questions (one seed) for decision-based
-figures, the sweep's ``stderr`` (over Monte Carlo trials) for the scaling figures. A figure whose inputs
+Error bars: as the tables' ± (slmmux.tables): over questions for Single-Best, Single-Best-SC and the
+discussion baselines, over seeds for SLM-MUX (over questions with one seed); the samples-sweep figure
+uses the sweep's ``stderr`` over seeds (its Monte Carlo error ``mc_stderr`` when there is one seed). A figure whose inputs
 are absent is skipped with a logged note. Rendering is deterministic: Agg backend, fixed rcParams and
 ``svg.hashsalt``, no creation dates in the PDF/PNG metadata.
 """
@@ -40,7 +41,8 @@ from slmmux.tables import (  # noqa: E402
     METHOD_NAMES,
     Inputs,
     bench_key,
-    estimate_runs,
+    estimate_for,
+    estimate_over_runs,
     group_key,
 )
 
@@ -127,7 +129,7 @@ def subject_radar(inp: Inputs, outdir: Path) -> list[Path]:
     for g in groups:
         vals = []
         for s in subjects:
-            e = estimate_runs(joined.filter((pl.col("group") == g) & (pl.col("subject") == s)))
+            e = estimate_over_runs(joined.filter((pl.col("group") == g) & (pl.col("subject") == s)))
             vals.append(100 * e.mean if e else 0.0)
         ax.plot(angles + angles[:1], vals + vals[:1], marker="o", label=g)
         ax.fill(angles + angles[:1], vals + vals[:1], alpha=0.15)
@@ -145,8 +147,7 @@ def search_objectives(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     if s is None or s.height == 0:
         log.info("search_objectives_%s: skipped, no search results for %s", b, b)
         return []
-    best = (s.sort(["size", "objective", "union_accuracy"], descending=[False, True, True])
-            .group_by("size", maintain_order=True).first().sort("size"))
+    best = s.filter(pl.col("rank") == 1).sort("size")  # the search's exact ranking
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for col, label in (("union_accuracy", "union accuracy"), ("contradiction", "contradiction"), ("objective", "objective")):
         ax.plot(best["size"].to_list(), (100 * best[col]).to_list(), marker="o", label=label)
@@ -171,12 +172,13 @@ def samples_scaling(inp: Inputs, b: str, outdir: Path) -> list[Path]:
             pts = part.filter((pl.col("group") == g) & (pl.col("method") == method)).sort("k")
             if pts.height == 0:
                 continue
-            ax.errorbar(pts["k"].to_list(), (100 * pts["mean"]).to_list(), yerr=(100 * pts["stderr"].fill_null(0)).to_list(),
+            err = pts["stderr"] if pts["seeds"][0] >= 2 else pts["mc_stderr"]
+            ax.errorbar(pts["k"].to_list(), (100 * pts["mean"]).to_list(), yerr=(100 * err.fill_nan(0).fill_null(0)).to_list(),
                         fmt=style, capsize=3, label=f"{'SLM-MUX' if method == 'slm_mux' else 'Agent Forest'} {g}")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("samples per model k")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy vs samples per model (± s.e. over trials)")
+    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy vs samples per model (± s.e. over seeds)")
     ax.legend()
     fig.tight_layout()
     return _save(fig, outdir, f"samples_scaling_{b}")
@@ -258,7 +260,7 @@ def discussion(inp: Inputs, b: str, outdir: Path) -> list[Path]:
         answered = disc.filter(pl.col("group") == g)["question_id"].unique()
         bars = []
         for m in DISCUSSION_COMPARED:
-            e = estimate_runs(dec.filter((pl.col("group") == g) & (pl.col("method") == m) & pl.col("question_id").is_in(answered.implode())))
+            e = estimate_for(m, dec.filter((pl.col("group") == g) & (pl.col("method") == m) & pl.col("question_id").is_in(answered.implode())))
             if e is not None:
                 bars.append((m, e))
         width = 0.8 / len(bars)

@@ -2,10 +2,10 @@
 
 Two different errors appear in the paper's tables and this module names them apart:
 
-- :func:`accuracy` gives the standard error **over questions** of one run: the spread of the
-  per-question 0/1 correctness, ``sd(correct, ddof=1) / sqrt(n_questions)``. For a 0/1 vector this
-  is ``sqrt(p (1 - p) / (n - 1))``; it is the error of the single-model rows of Table 1 (e.g. 56.8 +- 2.2
-  on 500 MATH questions).
+- :func:`binomial_se` gives the standard error **over questions** as the paper computes it,
+  ``sqrt(p (1 - p) / n)``: the error of the single-model and discussion rows of Table 1 (e.g.
+  56.8 +- 2.2 on 500 MATH questions). :func:`accuracy` is the sample-sd form of the same
+  (``sqrt(p (1 - p) / (n - 1))`` for a 0/1 vector).
 - :func:`mean_se` gives the standard error **over seeds or trials**: the spread of whole-run
   accuracies, ``sd(values, ddof=1) / sqrt(n_runs)``. It is the error of the SLM-MUX rows and of the
   Monte Carlo scaling sweeps.
@@ -51,6 +51,16 @@ def mean_se(values: Iterable[float] | np.ndarray | pl.Series) -> tuple[float, fl
     return mean, float(arr.std(ddof=1) / math.sqrt(n))
 
 
+def binomial_se(p: float, n: int) -> float:
+    """The paper's standard error over questions of an accuracy ``p`` on ``n`` questions:
+    ``sqrt(p (1 - p) / n)`` (e.g. 2.2 points at 56.8% on 500 questions). NaN when ``n < 1``."""
+    if n < 1:
+        return math.nan
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"an accuracy lies in [0, 1], got {p}")
+    return math.sqrt(p * (1.0 - p) / n)
+
+
 def accuracy(correct: Iterable[bool] | np.ndarray | pl.Series) -> tuple[float, float]:
     """Accuracy of one run and its standard error over questions.
 
@@ -93,49 +103,3 @@ def bootstrap_ci(
     alpha = (1.0 - level) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
     return float(low), float(high)
-
-
-def summarize_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
-    """Accuracy of every method in a decisions table (``slmmux.mux.decisions`` format).
-
-    One row per ``(benchmark, group, method)`` with columns ``accuracy`` (mean over seeds of the
-    per-seed accuracy), ``stderr_seeds`` (standard error over seeds, NaN with one seed),
-    ``stderr_questions`` (mean over seeds of the per-seed standard error over questions),
-    ``n_seeds`` and ``n_questions`` (questions per seed, the largest if seeds differ).
-    """
-    needed = {"benchmark", "group", "seed", "question_id", "method", "correct"}
-    missing = needed - set(decisions.columns)
-    if missing:
-        raise ValueError(f"decisions table lacks columns: {', '.join(sorted(missing))}")
-    per_seed = (
-        decisions.group_by(["benchmark", "group", "method", "seed"])
-        .agg(
-            acc=pl.col("correct").cast(pl.Float64).mean(),
-            sd=pl.col("correct").cast(pl.Float64).std(ddof=1),
-            n=pl.len(),
-        )
-        .with_columns(se_q=pl.col("sd") / pl.col("n").cast(pl.Float64).sqrt())
-    )
-    rows = []
-    for (benchmark, group, method), part in per_seed.group_by(
-        ["benchmark", "group", "method"], maintain_order=True
-    ):
-        mean, se = mean_se(part["acc"])
-        rows.append(
-            {
-                "benchmark": benchmark,
-                "group": group,
-                "method": method,
-                "accuracy": mean,
-                "stderr_seeds": se,
-                "stderr_questions": float(part["se_q"].fill_null(math.nan).mean()),
-                "n_seeds": part.height,
-                "n_questions": int(part["n"].max()),
-            }
-        )
-    schema = {
-        "benchmark": pl.String, "group": pl.String, "method": pl.String, "accuracy": pl.Float64,
-        "stderr_seeds": pl.Float64, "stderr_questions": pl.Float64, "n_seeds": pl.Int64,
-        "n_questions": pl.Int64,
-    }
-    return pl.DataFrame(rows, schema=schema).sort(["benchmark", "group", "method"])

@@ -1,14 +1,19 @@
 """Compute-scaling sweeps (paper §3.3): accuracy against samples per model and against number of models.
 
-**Samples per model** (:func:`samples_sweep`). A model's *pool* for a test question is all its sampled
-test samples over every seed (e.g. 3 seeds x 3 samples = 9), ordered by (seed, sample). In each of T
-Monte Carlo trials, and for each model and question, a random order of the pool is drawn (numpy
-``default_rng(seed)``, without replacement); the first k samples of that order are the model's k
-samples for every k = 1..k_max (nested prefixes, so the sweep over k uses common random numbers;
-each prefix is a uniform draw of k samples without replacement). SLM-MUX and Agent Forest are scored
-on those samples with exactly the rules of :mod:`slmmux.mux` (the drawn order plays the role of the
-sample order in the tie rules). Per trial the accuracy is the mean over questions; the sweep reports
-the mean and standard error over trials (:func:`slmmux.metrics.mean_se`).
+**Samples per model** (:func:`samples_sweep`). Each run seed is swept on its own, as the paper's
+"mean accuracy over 3 runs": a model's *pool* for a test question is its sampled test samples of that
+seed (e.g. 9), ordered by sample index. In each of T Monte Carlo trials, and for each model and
+question, a random order of the pool is drawn (numpy ``default_rng``, seeded from the sweep seed and
+the run seed, without replacement); the first k samples of that order are the model's k samples for
+every k = 1..k_max (nested prefixes, so the sweep over k uses common random numbers; each prefix is a
+uniform draw of k samples without replacement). SLM-MUX and Agent Forest are scored on those samples
+with exactly the rules of :mod:`slmmux.mux` (the drawn order plays the role of the sample order in the
+tie rules). A seed's accuracy is the mean over trials of the per-trial accuracy over questions. The
+sweep reports ``mean`` = the mean over seeds, ``stderr`` = the standard error **over seeds**
+(:func:`slmmux.metrics.mean_se`; NaN with one seed: the paper's ± in Tables 3-4 is over runs), and
+separately ``mc_stderr`` = the Monte Carlo error of ``mean`` over trials
+(``sqrt(sum_s var_s / T) / S`` with ``var_s`` the trial variance of seed s), which only measures how
+well T trials pinned the expectation down.
 
 Votes are counted on small integers: the answer keys of each question are encoded as 0..C-1
 (-1 = no answer) and every count is a numpy reduction over a [trials, questions, models, k] tensor;
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,10 +47,13 @@ SCALING_METHODS = ("slm_mux", "agent_forest")
 SAMPLES_SWEEP_SCHEMA: dict[str, pl.DataType] = {
     "benchmark": pl.String,
     "group": pl.String,
+    "models": pl.List(pl.String),
     "method": pl.String,
     "k": pl.Int64,
     "mean": pl.Float64,
     "stderr": pl.Float64,
+    "seeds": pl.Int64,
+    "mc_stderr": pl.Float64,
     "trials": pl.Int64,
 }
 
@@ -160,14 +169,22 @@ def draw_subsamples(pools: SamplePools, k_max: int, trials: int, seed: int) -> n
 
 
 def sweep_correct(
-    pools: SamplePools, drawn: np.ndarray, validation_accuracy: Mapping[str, float]
+    pools: SamplePools, drawn: np.ndarray, validation_accuracy: Mapping[str, float],
+    confidence_denominator: str = "k",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Correctness of SLM-MUX and Agent Forest for every k, trial and question.
 
     ``drawn``: indices from :func:`draw_subsamples`, shape [T, Q, M, K]. Returns two boolean arrays of
     shape [K, T, Q]; entry ``[k-1, t, q]`` scores the first k drawn samples of every model.
+    ``confidence_denominator``: as :func:`slmmux.mux.model_majorities` (``"k"``, the paper, or
+    ``"answered"``). A model's own tie goes to the first answer in the drawn (random) order, which is a
+    uniformly random tie-break, so ``own_tie`` has no separate form here.
     """
+    if confidence_denominator not in mux.CONFIDENCE_DENOMINATORS:
+        raise ValueError(f"confidence_denominator must be one of {mux.CONFIDENCE_DENOMINATORS}, "
+                         f"got {confidence_denominator!r}")
     n_t, n_q, n_m, k_max = drawn.shape
+    lcm_k = math.lcm(*range(1, k_max + 1))
     q_ix = np.arange(n_q)[None, :, None, None]
     m_ix = np.arange(n_m)[None, None, :, None]
     codes = pools.codes[q_ix, m_ix, drawn]  # [T, Q, M, K]
@@ -177,8 +194,8 @@ def sweep_correct(
     # SLM-MUX tie-break order: rank 0 = highest validation accuracy (then name)
     priority = mux.model_priority(pools.models, validation_accuracy)
     tie_bonus = np.array([n_m - 1 - priority.index(m) for m in pools.models], dtype=np.int64)
-    # Agent Forest pools models in name order
-    name_rank = np.array([sorted(pools.models).index(m) for m in pools.models], dtype=np.int64)
+    # Agent Forest pools models in priority order (ties: the better-supported answer, slmmux.mux)
+    name_rank = np.array([priority.index(m) for m in pools.models], dtype=np.int64)
 
     n_codes = int(pools.codes.max()) + 1 if pools.codes.size else 0
     n_codes = max(n_codes, 1)
@@ -198,7 +215,12 @@ def sweep_correct(
         count = same.sum(axis=-1)  # [T, Q, M, k]: votes for the answer at position j
         j_star = count.argmax(axis=-1)  # first position with the top count = first occurrence rule
         c_star = np.take_along_axis(count, j_star[..., None], axis=-1)[..., 0]  # [T, Q, M]
-        m_star = (c_star * n_m + tie_bonus).argmax(axis=-1)  # [T, Q]
+        if confidence_denominator == "k":  # every model has k samples: compare counts
+            score = c_star
+        else:  # count / answered as an exact integer: count * (lcm(1..k_max) / answered)
+            answered = valid[..., :k].sum(axis=-1)
+            score = np.where(answered > 0, c_star * (lcm_k // np.maximum(answered, 1)), 0)
+        m_star = (score * n_m + tie_bonus).argmax(axis=-1)  # [T, Q]
         j_sel = j_star[t_ix, qq_ix, m_star]
         hit = right[t_ix, qq_ix, m_star, j_sel] & (c_star[t_ix, qq_ix, m_star] > 0)
         mux_right[k - 1] = hit
@@ -228,47 +250,63 @@ def samples_sweep(
     k_max: int,
     trials: int,
     seed: int = 0,
+    confidence_denominator: str = "k",
 ) -> pl.DataFrame:
-    """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling.
+    """Accuracy against samples per model, k = 1..k_max, by Monte Carlo subsampling of each run seed.
 
-    Returns the "scaling" samples format of docs/dataflow.md: ``benchmark, group, method, k, mean,
-    stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``mean`` and ``stderr`` are over
-    trials (NaN stderr for a single trial).
+    Returns the "scaling" samples format of docs/dataflow.md: ``benchmark, group, models, method, k,
+    mean, stderr, seeds, mc_stderr, trials`` with methods ``slm_mux`` and ``agent_forest``; ``stderr``
+    is over seeds (NaN for one seed), ``mc_stderr`` the Monte Carlo error over trials (NaN for one
+    trial); see the module docstring.
     """
     # models in name order, so the random draws (and the result) do not depend on the order given
-    pools = sample_pools(graded, sorted(models))
-    drawn = draw_subsamples(pools, k_max, trials, seed)
-    mux_right, forest_right = sweep_correct(pools, drawn, validation_accuracy)
+    models = sorted(models)
+    test = graded.filter((pl.col("split") == "test") & (pl.col("decoding") == "sampled") & pl.col("model").is_in(models))
+    run_seeds = sorted(test["seed"].unique().to_list())
+    if not run_seeds:
+        raise ValueError(f"model(s) {', '.join(models)} have no sampled test samples")
+    per_seed: dict[str, list[np.ndarray]] = {m: [] for m in SCALING_METHODS}  # [K, T] per seed
+    benchmark = None
+    for run_seed in run_seeds:
+        pools = sample_pools(test.filter(pl.col("seed") == run_seed), models)
+        benchmark = pools.benchmark
+        draw_seed = int(np.random.SeedSequence([seed, run_seed]).generate_state(1)[0])
+        drawn = draw_subsamples(pools, k_max, trials, draw_seed)
+        for method, right in zip(SCALING_METHODS, sweep_correct(pools, drawn, validation_accuracy,
+                                                                               confidence_denominator)):
+            per_seed[method].append(right.mean(axis=2))
     rows = []
-    for method, right in (("slm_mux", mux_right), ("agent_forest", forest_right)):
-        per_trial = right.mean(axis=2)  # [K, T]
+    for method in SCALING_METHODS:
+        acc = np.stack(per_seed[method])  # [S, K, T]
         for k in range(1, k_max + 1):
-            mean, se = metrics.mean_se(per_trial[k - 1])
-            rows.append((pools.benchmark, group, method, k, mean, se, trials))
+            seed_means = acc[:, k - 1, :].mean(axis=1)
+            mean, se = metrics.mean_se(seed_means)
+            mc = math.nan if trials < 2 else float(
+                math.sqrt((acc[:, k - 1, :].var(axis=1, ddof=1) / trials).sum()) / len(run_seeds))
+            rows.append((benchmark, group, models, method, k, mean, se, len(run_seeds), mc, trials))
     return pl.DataFrame(rows, schema=SAMPLES_SWEEP_SCHEMA, orient="row")
 
 
 def _ranked_search(search: pl.DataFrame) -> pl.DataFrame:
-    missing = {"models", "size", "objective", "union_accuracy"} - set(search.columns)
+    missing = {"models", "size", "rank"} - set(search.columns)
     if missing:
         raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
-    return search.with_row_index("_row").sort(
-        ["objective", "union_accuracy", "_row"], descending=[True, True, False]
-    )
+    return search.sort(["size", "rank"])
 
 
 def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
     """The ``rank``-th best subset (1 = best) of ``size`` models in a search table, sorted by name.
 
-    Ranking: objective, then union accuracy, descending; file order breaks remaining ties. Raises
-    ``ValueError`` when the table has fewer than ``rank`` subsets of that size.
+    The ranking is the search's own ``rank`` column, computed on exact values (slmmux.search); it is
+    never re-derived from the floating-point ``objective`` column. Raises ``ValueError`` when the
+    table has fewer than ``rank`` subsets of that size.
     """
     if rank < 1:
         raise ValueError(f"rank must be at least 1, got {rank}")
     part = _ranked_search(search).filter(pl.col("size") == size)
     if part.height < rank:
         raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
-    return sorted(part["models"][rank - 1].to_list())
+    return sorted(part.filter(pl.col("rank") == rank)["models"][0].to_list())
 
 
 def add_group_arguments(p: argparse.ArgumentParser) -> None:
@@ -308,8 +346,11 @@ def models_sweep(
     validation_accuracy: Mapping[str, float],
     search: pl.DataFrame,
     sizes: Sequence[int],
+    confidence_denominator: str = "k",
+    own_tie: str = "first",
 ) -> pl.DataFrame:
-    """Accuracy against number of models: the best searched subset of each size on the test split.
+    """Accuracy against number of models: the best searched subset of each size on the test split
+    (decisions with the selection options ``confidence_denominator`` and ``own_tie``).
 
     Sizes absent from the search table, or bigger than the pool (the models with sampled test
     samples), are skipped with a logged note. Returns the "scaling" models format of
@@ -330,7 +371,8 @@ def models_sweep(
             log.warning("size %d skipped: the search table has no subset of that size", size)
             continue
         subset = subsets[size]
-        table = mux.decisions(graded, subset, validation_accuracy, group=f"best_{size}")
+        table = mux.decisions(graded, subset, validation_accuracy, group=f"best_{size}",
+                              confidence_denominator=confidence_denominator, own_tie=own_tie)
         per_seed = (
             table.group_by(["method", "seed"]).agg(acc=pl.col("correct").cast(pl.Float64).mean())
         )

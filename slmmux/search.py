@@ -6,7 +6,11 @@ Definitions, over a set D of validation *items*:
 - A model m is **correct** on item x when at least ``robust_level`` of its samples on x are
   correct (the paper: 1; the authors' code: 2).
 - m is **consistently wrong** on x when all its samples on x carry the same non-null
-  ``answer_key`` and none of them is correct (one wrong answer, given every time).
+  ``answer_key`` and none of them is correct (one wrong answer, given every time). Two choices the
+  paper leaves open are options, the paper's reading by default: ``empty_samples="break"`` (a sample
+  without an answer makes the model not consistent) or ``"ignore"`` (its answered samples decide);
+  ``single_sample_consistent=True`` (with k = 1 the one wrong answer is consistent) or ``False``
+  (consistency needs at least two answered samples).
 - ``UnionAcc(S)``: fraction of items where some m in S is correct.
 - ``Contradiction(S)``: number of items where some m1 in S is consistently wrong AND some m2 in S
   is correct, divided by |D| (``contradiction_base="all"``, the paper) or by the number of
@@ -39,6 +43,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import polars as pl
@@ -47,6 +52,7 @@ import pyarrow as pa
 log = logging.getLogger(__name__)
 
 METHODS = ("exhaustive", "greedy", "beam")
+EMPTY_SAMPLES = ("break", "ignore")
 CONTRADICTION_BASES = ("all", "union")
 OUTPUT_SCHEMA = {
     "models": pl.List(pl.String),
@@ -54,6 +60,10 @@ OUTPUT_SCHEMA = {
     "union_accuracy": pl.Float64,
     "contradiction": pl.Float64,
     "objective": pl.Float64,
+    "union_count": pl.Int64,
+    "contradiction_count": pl.Int64,
+    "n_items": pl.Int64,
+    "rank": pl.Int64,
 }
 
 # Words (uint64) handled per vectorised chunk, per bitset array: bounds the working memory.
@@ -107,7 +117,8 @@ def filter_validation(samples: pl.DataFrame, split: str | None = "validation", d
     return samples
 
 
-def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
+def model_bitsets(samples: pl.DataFrame, robust_level: int = 1, empty_samples: str = "break",
+                  single_sample_consistent: bool = True) -> Bitsets:
     """Correct / consistently-wrong bitsets of every model over the ``(seed, question_id)`` items.
 
     ``samples`` is used as given (no split/decoding filter); it needs the columns ``model, seed,
@@ -120,6 +131,8 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
         raise ValueError(f"samples table lacks column(s): {', '.join(missing)}")
     if not isinstance(robust_level, (int, np.integer)) or isinstance(robust_level, bool) or robust_level < 1:
         raise ValueError(f"robust_level must be an integer >= 1, got {robust_level!r}")
+    if empty_samples not in EMPTY_SAMPLES:
+        raise ValueError(f"empty_samples must be one of {EMPTY_SAMPLES}, got {empty_samples!r}")
     if samples.height == 0:
         raise ValueError("no samples to search over (after filtering split/decoding)")
     if samples["correct"].null_count():
@@ -128,7 +141,7 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
         n=pl.len(),
         n_correct=pl.col("correct").cast(pl.Int64).sum(),
         n_null=pl.col("answer_key").null_count(),
-        n_keys=pl.col("answer_key").n_unique(),
+        n_keys=pl.col("answer_key").drop_nulls().n_unique(),
     )
     k_per_model = per.group_by("model").agg(k=pl.col("n").max()).sort("model")
     low = k_per_model.filter(pl.col("k") < robust_level)
@@ -140,7 +153,9 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
     model_idx = pl.DataFrame({"model": list(models), "midx": np.arange(len(models), dtype=np.int64)})
     per = per.join(items, on=["seed", "question_id"]).join(model_idx, on="model").with_columns(
         is_correct=pl.col("n_correct") >= robust_level,
-        is_wrong=(pl.col("n_null") == 0) & (pl.col("n_keys") == 1) & (pl.col("n_correct") == 0),
+        is_wrong=(pl.col("n_null") == 0 if empty_samples == "break" else pl.lit(True))
+        & (pl.col("n_keys") == 1) & (pl.col("n_correct") == 0)
+        & (pl.lit(True) if single_sample_consistent else (pl.col("n") - pl.col("n_null") >= 2)),
     )
     n_items = items.height
     rows = per["midx"].to_numpy()
@@ -156,25 +171,46 @@ def model_bitsets(samples: pl.DataFrame, robust_level: int = 1) -> Bitsets:
 # scoring and ordering
 
 
-def _scores(u: np.ndarray, c: np.ndarray, n_items: int, lam: float, base: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(union_accuracy, contradiction, objective) from the integer counts, as float64."""
+def rational(lam: float) -> Fraction:
+    """``lam`` as the exact rational its decimal spelling means (0.1 -> 1/10, not the binary float)."""
+    return Fraction(repr(float(lam))) if not isinstance(lam, (int, np.integer)) else Fraction(int(lam))
+
+
+def exact_objective(u: np.ndarray, c: np.ndarray, n_items: int, lam: Fraction, base: str) -> np.ndarray:
+    """The objective of every row as an exact sort key (larger = better).
+
+    Base ``"all"``: the integer ``q*u - p*c`` for ``lam = p/q`` (the objective times ``n_items * q``).
+    Base ``"union"``: ``u/n - lam*c/u`` as :class:`fractions.Fraction` objects (0/0 counts as 0).
+    Floating-point objectives would order ties by rounding noise (issue 11, finding 5)."""
+    p, q = lam.numerator, lam.denominator
+    if base == "all":
+        if max(p, q) * max(n_items, 1) < 2**62:
+            return u.astype(np.int64) * q - c.astype(np.int64) * p
+        return np.array([int(a) * q - int(b) * p for a, b in zip(u, c)], dtype=object)
+    return np.array([Fraction(int(a), n_items) - (lam * Fraction(int(b), int(a)) if a else 0) for a, b in zip(u, c)],
+                    dtype=object)
+
+
+def _scores(u: np.ndarray, c: np.ndarray, n_items: int, lam: Fraction, base: str) -> tuple[np.ndarray, ...]:
+    """(union_accuracy, contradiction, objective, exact key) from the integer counts; the first
+    three as float64 for display, the key exact (:func:`exact_objective`) for ranking."""
     union = u.astype(np.float64) / float(n_items)
     if base == "all":
         contra = c.astype(np.float64) / float(n_items)
     else:
         uf = u.astype(np.float64)
         contra = np.divide(c.astype(np.float64), uf, out=np.zeros(len(u), dtype=np.float64), where=u > 0)
-    return union, contra, union - lam * contra
+    return union, contra, union - float(lam) * contra, exact_objective(u, c, n_items, lam, base)
 
 
-def _order(obj: np.ndarray, union: np.ndarray, combos: np.ndarray) -> np.ndarray:
-    """Indices ordering rows by objective desc, union desc, then model index tuple ascending.
+def _order(key: np.ndarray, u: np.ndarray, combos: np.ndarray) -> np.ndarray:
+    """Indices ordering rows by exact objective desc, union count desc, then model index tuple ascending.
 
     ``combos`` is (rows, width) int, padded with -1 on the right for shorter subsets, so a
     subset sorts before its extensions, as Python list comparison does.
     """
     keys = [combos[:, j] for j in range(combos.shape[1] - 1, -1, -1)]
-    return np.lexsort(keys + [-union, -obj])
+    return np.lexsort(keys + [-u.astype(np.int64), -key])
 
 
 @dataclass
@@ -185,31 +221,34 @@ class _Ranked:
     union: np.ndarray
     contra: np.ndarray
     obj: np.ndarray
+    key: np.ndarray  # exact objective (int64 or Fraction objects), see exact_objective
+
+    _FIELDS = ("combos", "u", "c", "union", "contra", "obj", "key")
 
     @staticmethod
     def empty(k: int) -> "_Ranked":
         z = np.zeros(0, dtype=np.float64)
         zi = np.zeros(0, dtype=np.int64)
-        return _Ranked(np.zeros((0, k), dtype=np.int16), zi, zi, z, z, z)
+        return _Ranked(np.zeros((0, k), dtype=np.int16), zi, zi, z, z, z, zi)
 
     def take(self, idx: np.ndarray) -> "_Ranked":
-        return _Ranked(self.combos[idx], self.u[idx], self.c[idx], self.union[idx], self.contra[idx], self.obj[idx])
+        return _Ranked(*(getattr(self, f)[idx] for f in self._FIELDS))
 
     @staticmethod
     def concat(parts: list["_Ranked"], k: int) -> "_Ranked":
         if not parts:
             return _Ranked.empty(k)
-        return _Ranked(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("combos", "u", "c", "union", "contra", "obj")))
+        return _Ranked(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Ranked._FIELDS))
 
     def best(self, top: int | None) -> "_Ranked":
         """The ``top`` best rows in order (all rows, ordered, when ``top`` is None)."""
         n = len(self.obj)
         if top is not None and n > top:
-            # pre-filter by objective with a linear-time partition, keeping ties at the threshold
-            thr = np.partition(self.obj, n - top)[n - top]
-            sub = self.take(np.flatnonzero(self.obj >= thr))
-            return sub.take(_order(sub.obj, sub.union, sub.combos)[:top])
-        return self.take(_order(self.obj, self.union, self.combos))
+            # pre-filter by exact objective with a linear-time partition, keeping ties at the threshold
+            thr = np.partition(self.key, n - top)[n - top]
+            sub = self.take(np.flatnonzero(self.key >= thr))
+            return sub.take(_order(sub.key, sub.u, sub.combos)[:top])
+        return self.take(_order(self.key, self.u, self.combos))
 
 
 def _evaluate(bits: Bitsets, combos: np.ndarray, lam: float, base: str) -> _Ranked:
@@ -220,8 +259,7 @@ def _evaluate(bits: Bitsets, combos: np.ndarray, lam: float, base: str) -> _Rank
     wro = np.bitwise_or.reduce(bits.wrong[combos], axis=1)
     u = _popcount_rows(cor)
     c = _popcount_rows(cor & wro)
-    union, contra, obj = _scores(u, c, bits.n_items, lam, base)
-    return _Ranked(combos.astype(np.int16), u, c, union, contra, obj)
+    return _Ranked(combos.astype(np.int16), u, c, *_scores(u, c, bits.n_items, lam, base))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,12 +305,11 @@ def _exhaustive_size(bits: Bitsets, k: int, lam: float, base: str, top: int | No
         u = _popcount_rows(cor)
         c = _popcount_rows(cor & wro)
         del cor, wro
-        union, contra, obj = _scores(u, c, bits.n_items, lam, base)
         combos = np.empty((total, k), dtype=np.int16)
         if k > 1:
             combos[:, :-1] = prefixes[row]
         combos[:, -1] = ext
-        chunk = _Ranked(combos, u, c, union, contra, obj)
+        chunk = _Ranked(combos, u, c, *_scores(u, c, bits.n_items, lam, base))
         if top is None:
             parts.append(chunk)
         else:
@@ -361,7 +398,7 @@ def search_bitsets(bits: Bitsets, sizes: Iterable[int], lam: float = 1.0, contra
     if skipped:
         log.warning("skipping subset size(s) %s: the pool has only %d model(s)", skipped, n)
     sizes = [s for s in sizes if s <= n]
-    lam = float(lam)
+    lam = rational(lam)
     results: dict[int, _Ranked] = {}
     if sizes and method == "exhaustive":
         progress = _Progress(sum(math.comb(n, s) for s in sizes), "exhaustive search")
@@ -381,17 +418,19 @@ def _to_frame(bits: Bitsets, parts: list[_Ranked]) -> pl.DataFrame:
     width = max(p.combos.shape[1] for p in parts)
     padded = np.concatenate([np.pad(p.combos.astype(np.int64), ((0, 0), (0, width - p.combos.shape[1])), constant_values=-1) for p in parts])
     size = np.concatenate([np.full(len(p.obj), p.combos.shape[1], dtype=np.int64) for p in parts])
-    union = np.concatenate([p.union for p in parts])
-    contra = np.concatenate([p.contra for p in parts])
-    obj = np.concatenate([p.obj for p in parts])
-    order = _order(obj, union, padded)
-    padded, size, union, contra, obj = padded[order], size[order], union[order], contra[order], obj[order]
+    cols = {f: np.concatenate([getattr(p, f) for p in parts]) for f in ("u", "c", "union", "contra", "obj", "key")}
+    order = _order(cols["key"], cols["u"], padded)
+    padded, size = padded[order], size[order]
+    cols = {f: v[order] for f, v in cols.items()}
     names = pl.Series("n", list(bits.models), dtype=pl.String)
     flat = padded[padded >= 0]  # row-major: each row's indices in order
     offsets = np.concatenate([[0], np.cumsum(size)])
     models = _list_column(names.gather(flat), offsets)
-    return pl.DataFrame({"models": models, "size": size, "union_accuracy": union, "contradiction": contra, "objective": obj},
-                        schema=OUTPUT_SCHEMA)
+    out = pl.DataFrame({"models": models, "size": size, "union_accuracy": cols["union"],
+                        "contradiction": cols["contra"], "objective": cols["obj"], "union_count": cols["u"],
+                        "contradiction_count": cols["c"], "n_items": np.full(len(size), bits.n_items, dtype=np.int64)})
+    out = out.with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("size"))
+    return out.select(list(OUTPUT_SCHEMA)).cast(OUTPUT_SCHEMA)
 
 
 def _list_column(values: pl.Series, offsets: np.ndarray) -> pl.Series:
@@ -402,7 +441,8 @@ def _list_column(values: pl.Series, offsets: np.ndarray) -> pl.Series:
 
 def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float = 1.0, robust_level: int = 1,
                  contradiction_base: str = "all", top: int | None = None, method: str = "exhaustive",
-                 beam_width: int = 10, split: str | None = "validation", decoding: str | None = "sampled") -> pl.DataFrame:
+                 beam_width: int = 10, split: str | None = "validation", decoding: str | None = "sampled",
+                 empty_samples: str = "break", single_sample_consistent: bool = True) -> pl.DataFrame:
     """Rank model subsets of each size in ``sizes`` by ``UnionAcc - lam * Contradiction``.
 
     ``samples`` is a graded samples table (:mod:`slmmux.samples`); only rows with ``split ==
@@ -410,6 +450,8 @@ def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float =
     ``(seed, question_id)`` pairs (see the module docstring).
 
     - ``robust_level``: samples that must be correct for a model to count as correct (>= 1, <= k).
+    - ``empty_samples``, ``single_sample_consistent``: what "consistently wrong" makes of samples
+      without an answer and of k = 1 (module docstring; the paper's reading by default).
     - ``contradiction_base``: ``"all"`` divides by |D| (paper), ``"union"`` by the union-correct items.
     - ``top``: keep only the best ``top`` rows per size (None: every scored subset).
     - ``method``: ``"exhaustive"`` (every subset), ``"greedy"`` (grow the best (K-1)-subset by the
@@ -417,10 +459,13 @@ def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float =
       size). Greedy/beam report, for size K, the extensions of the previous level they scored.
 
     Sizes larger than the pool are skipped with a logged warning. Returns columns ``models``
-    (list[str], sorted), ``size``, ``union_accuracy``, ``contradiction``, ``objective``, ordered by
-    objective desc, union accuracy desc, then ``models`` ascending.
+    (list[str], sorted), ``size``, ``union_accuracy``, ``contradiction``, ``objective`` (floats, for
+    reading), the exact counts ``union_count``, ``contradiction_count``, ``n_items``, and ``rank``
+    (1 = best within its size), ordered by the **exact** objective desc (integers or rationals, never
+    floats: :func:`exact_objective`), union count desc, then ``models`` ascending.
     """
     _check_options(sizes, lam, robust_level, contradiction_base, top, method, beam_width)
-    bits = model_bitsets(filter_validation(samples, split, decoding), robust_level)
+    bits = model_bitsets(filter_validation(samples, split, decoding), robust_level, empty_samples,
+                         single_sample_consistent)
     return search_bitsets(bits, sizes, lam=lam, contradiction_base=contradiction_base, top=top,
                           method=method, beam_width=beam_width)

@@ -13,20 +13,30 @@ Tables (file stem = name; see :func:`expected_tables`):
   McNemar p-value and paired bootstrap interval (:mod:`slmmux.significance`); the pooled numbers are
   also columns of ``method_comparison``.
 
-Uncertainty (all numbers are accuracies in percent, ``mean ± standard error``):
+Uncertainty (all numbers are accuracies in percent, ``mean ± standard error``), the same kind as the
+paper's number beside it (issue 11, finding 4):
 
-- from decisions or samples: with several seeds the error is over seeds (``slmmux.metrics.mean_se``
-  of the per-seed accuracies); with a single seed it is over questions (``slmmux.metrics.accuracy``),
-  and the cell is marked ``†``;
-- from the scaling sweeps: the ``stderr`` column of the sweep, over its Monte Carlo trials.
+- **over questions** (:func:`estimate_over_questions`, the binomial ``sqrt(p (1 - p) / n)`` over the n
+  test questions, as the paper's ±2.2 at 56.8% on 500): Single-Best, Single-Best-SC, the discussion
+  baselines, the reference model and each model's greedy accuracy;
+- **over runs** (:func:`estimate_over_runs`, the standard error of the per-seed accuracies): SLM-MUX,
+  Agent Forest, the oracle and each model's sampled accuracy; with a single seed there is no error over
+  runs, and the cell shows the error over questions instead, marked ``†``;
+- **sweeps** (Tables 3-4 and the SLM-MUX rows of the reference table): over seeds (the sweep's
+  ``stderr``); with a single seed the sweep's Monte Carlo error over trials (``mc_stderr``) instead,
+  marked ``‡``; the CSV carries the Monte Carlo error in its own column either way.
+
+Tables only aggregate: group members, the single best model, which samples a decision used and their
+completion tokens are read from the decisions (``slmmux.mux.decisions``), never re-derived here.
 
 Every table carries footnotes naming what the error is taken over and which input files (path and
 sha256 prefix) fed it; ``results/manifest.json`` traces those files further to prompts, model revisions,
 seeds and package versions. Output is deterministic: rows are sorted, floats use fixed formats, and no
 table contains a timestamp, so the same inputs give byte-identical files.
 
-Where a configuration matches the paper's (same benchmark, same hub model ids), the paper's number
-(:mod:`slmmux.paper_reference`) and our difference are shown beside ours.
+Where a configuration matches the paper's (same benchmark, hub model ids, samples per model and
+temperature), the paper's number (:mod:`slmmux.paper_reference`) and our difference are shown beside
+ours; differences and gains are computed from unrounded values, the paper's gain is the one it prints.
 """
 
 from __future__ import annotations
@@ -44,8 +54,7 @@ from slmmux import paper_reference as paper
 from slmmux.artifacts import BENCHMARK_ORDER, TABLE_FORMATS, TABLES, bench_key, expected_tables  # noqa: F401
 from slmmux.config import SEARCHED_GROUP
 from slmmux.data import file_sha256
-from slmmux.metrics import accuracy, mean_se
-from slmmux.scaling import ranked_subset
+from slmmux.metrics import binomial_se, mean_se
 from slmmux.significance import PAIRED_SCHEMA, paired_tests
 from slmmux.significance import method_note as significance_note
 
@@ -65,8 +74,11 @@ METHOD_NAMES = {
     "oracle": "Oracle (upper bound)",
 }
 DISCUSSION_METHODS = ("moa", "debate", "mav")
+#: Methods whose paper ± is over runs (seeds); every other method's is over questions.
+RUN_METHODS = ("slm_mux", "agent_forest", "oracle")
 DASH = "—"
-QMARK = "†"
+QMARK = "†"  # error over questions where the paper's is over runs (one seed)
+MCMARK = "‡"  # Monte Carlo error over trials where the paper's is over runs (one seed)
 
 
 def method_key(m: str) -> tuple:
@@ -132,20 +144,23 @@ class Inputs:
     validation: pl.DataFrame | None = None
     questions: pl.DataFrame | None = None
     hub_ids: dict[str, str] = field(default_factory=dict)
-    groups: dict[str, list[str]] = field(default_factory=dict)
+    test_temperature: float | None = None
     reference_model: str | None = None
     sources: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # kind -> [(path, sha256)]
 
     def group_models(self, benchmark: str, group: str) -> list[str] | None:
-        """Members of a fixed group (config) or a searched group ``s<K>r<R>`` (R-th best subset of size K)."""
-        if group in self.groups:
-            return sorted(self.groups[group])
-        m = SEARCHED_GROUP.match(group)
-        if m and benchmark in self.search:
-            try:
-                return ranked_subset(self.search[benchmark], int(m.group(1)), int(m.group(2)))
-            except ValueError:
-                return None
+        """The group's members as the selection recorded them (decisions ``members``), else as the
+        samples sweep recorded them (its ``models``); None when neither records the group."""
+        dec = self.decisions
+        if "members" in dec.columns:
+            m = dec.filter((pl.col("benchmark") == benchmark) & (pl.col("group") == group))["members"].drop_nulls()
+            if m.len():
+                return sorted(m[0].to_list())
+        sw = self.scaling_samples
+        if sw is not None and "models" in sw.columns:
+            m = sw.filter((pl.col("benchmark") == benchmark) & (pl.col("group") == group))["models"].drop_nulls()
+            if m.len():
+                return sorted(m[0].to_list())
         return None
 
     def hub_set(self, models: list[str] | None) -> frozenset[str] | None:
@@ -199,8 +214,8 @@ def load_inputs(
     ``decisions`` takes the selection files and the discussion-baseline files (same format, an optional
     ``completion_tokens`` column). ``search`` files are keyed by their ``benchmark`` column when present,
     else by the file stem (``results/search/{b}.parquet``). ``config`` (the workflow's YAML/JSON config)
-    gives ``models`` (the model sheet), ``groups`` and ``report.reference_model``; ``model_sheet`` and
-    ``reference_model`` override those.
+    gives ``models`` (the model sheet), ``sampling.test.temperature`` (compared with the paper's) and
+    ``report.reference_model``; ``model_sheet`` and ``reference_model`` override those.
     """
     from slmmux.samples import read_samples
 
@@ -222,7 +237,7 @@ def load_inputs(
     hub_ids = model_sheet_ids(cfg) if isinstance(cfg.get("models"), dict) else {}
     if model_sheet:
         hub_ids = model_sheet_ids(read_mapping(model_sheet))
-    groups = {str(k): list(v) for k, v in (cfg.get("groups") or {}).items()}
+    temperature = ((cfg.get("sampling") or {}).get("test") or {}).get("temperature")
     ref = reference_model or (cfg.get("report") or {}).get("reference_model")
     sources = {
         "decisions": _sources(decisions), "search": _sources(search),
@@ -239,7 +254,7 @@ def load_inputs(
         validation=_read_all(validation, "validation"),
         questions=_read_all(questions, "questions"),
         hub_ids=hub_ids,
-        groups=groups,
+        test_temperature=None if temperature is None else float(temperature),
         reference_model=ref,
         sources=sources,
     )
@@ -250,18 +265,22 @@ def load_inputs(
 
 @dataclass(frozen=True)
 class Estimate:
-    """An accuracy (fraction) with its standard error and what the error is taken over."""
+    """An accuracy (fraction) with its standard error and what the error is taken over.
+
+    ``marker``: ``†`` / ``‡`` when the error is not the kind the paper gives for this number (one
+    seed: over questions, or Monte Carlo over trials, in place of over runs), else empty."""
 
     mean: float
     se: float
     over: str  # "seeds" | "questions" | "trials"
     n: int  # seeds, questions or trials the error is over
+    marker: str = ""
 
     def cell(self) -> str:
         s = f"{_num(100 * self.mean)}"
         if not math.isnan(self.se):
             s += f" ± {_num(100 * self.se)}"
-        return s + (QMARK if self.over == "questions" else "")
+        return s + self.marker
 
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
@@ -301,11 +320,22 @@ def _num(x: float, signed: bool = False) -> str:
     return f"{v:+.1f}" if signed else f"{v:.1f}"
 
 
-def estimate_runs(frame: pl.DataFrame, value: str = "correct") -> Estimate | None:
+def estimate_over_questions(frame: pl.DataFrame, value: str = "correct") -> Estimate | None:
+    """Accuracy over ``frame`` (rows with ``question_id`` and a 0/1 ``value``; any seeds) with the
+    paper's binomial standard error over questions: p = the mean of every row, n = the number of
+    distinct questions, se = sqrt(p (1 - p) / n)."""
+    if frame.height == 0:
+        return None
+    p = float(frame[value].cast(pl.Float64).mean())
+    n = frame["question_id"].n_unique()
+    return Estimate(p, binomial_se(p, n), "questions", n)
+
+
+def estimate_over_runs(frame: pl.DataFrame, value: str = "correct") -> Estimate | None:
     """Accuracy over ``frame`` (rows with ``seed``, ``question_id`` and a 0/1 ``value``).
 
-    Several seeds: per-seed accuracy, mean ± standard error over seeds. One seed: per-question
-    accuracy (the mean of the question's rows), mean ± standard error over questions.
+    Several seeds: per-seed accuracy, mean ± standard error over seeds. One seed: no error over
+    runs exists; the binomial error over questions (:func:`estimate_over_questions`), marked ``†``.
     """
     if frame.height == 0:
         return None
@@ -314,16 +344,36 @@ def estimate_runs(frame: pl.DataFrame, value: str = "correct") -> Estimate | Non
         per_seed = frame.group_by("seed").agg(pl.col(value).cast(pl.Float64).mean()).sort("seed")
         m, se = mean_se(per_seed[value])
         return Estimate(m, se, "seeds", per_seed.height)
-    per_q = frame.group_by("question_id").agg(pl.col(value).cast(pl.Float64).mean()).sort("question_id")
-    vals = per_q[value]
-    if vals.is_in([0.0, 1.0]).all():
-        m, se = accuracy(vals)
-    else:
-        m, se = mean_se(vals)
-    return Estimate(m, se, "questions", per_q.height)
+    e = estimate_over_questions(frame, value)
+    return Estimate(e.mean, e.se, e.over, e.n, QMARK)
+
+
+def estimate_for(method: str, frame: pl.DataFrame) -> Estimate | None:
+    """The estimate of the kind the paper gives for ``method``: over runs for :data:`RUN_METHODS`,
+    over questions for the others."""
+    return (estimate_over_runs if method in RUN_METHODS else estimate_over_questions)(frame)
+
+
+def decision_setting(inp: "Inputs", part: pl.DataFrame) -> tuple[int | None, float | None]:
+    """(samples per model, temperature) that produced a set of decisions, as the decisions record
+    them (None when unrecorded or mixed): greedy samples have temperature 0, sampled ones the
+    config's test temperature."""
+    k = None
+    if "k" in part.columns:
+        ks = part["k"].drop_nulls().unique()
+        k = int(ks[0]) if ks.len() == 1 and part["k"].null_count() == 0 else None
+    t = None
+    if "used_decoding" in part.columns:
+        d = part["used_decoding"].unique()
+        if d.len() == 1 and d[0] == "greedy":
+            t = 0.0
+        elif d.len() == 1 and d[0] == "sampled":
+            t = inp.test_temperature
+    return k, t
 
 
 def _paper_cells(ours: Estimate | None, rep: paper.Reported | None) -> tuple[str, str]:
+    """The paper's cell and Δ = ours − paper, from our unrounded mean."""
     if rep is None:
         return DASH, DASH
     cell = _num(rep.mean) + (f" ± {_num(rep.se)}" if rep.se is not None else "")
@@ -415,16 +465,29 @@ def _inputs_note(inp: Inputs, kinds: list[str]) -> str:
 
 
 def _error_note(ests: list[Estimate | None]) -> str:
-    seeds = sorted({e.n for e in ests if e and e.over == "seeds"})
-    qs = sorted({e.n for e in ests if e and e.over == "questions"})
+    """Footnote naming what every ± of the table is taken over."""
+    ests = [e for e in ests if e]
     parts = []
-    if seeds:
-        parts.append(f"over seeds (n = {', '.join(map(str, seeds))} seeds) where a row has several seeds")
+    qs = sorted({e.n for e in ests if e.over == "questions" and not e.marker})
+    seeds = sorted({e.n for e in ests if e.over == "seeds"})
+    qs1 = sorted({e.n for e in ests if e.over == "questions" and e.marker == QMARK})
+    trials = sorted({e.n for e in ests if e.over == "trials"})
     if qs:
-        parts.append(f"over questions (n = {', '.join(map(str, qs))}) where it has one seed, marked {QMARK}")
+        parts.append("over questions, sqrt(p(1-p)/n) as the paper's single-model and discussion rows "
+                     f"(n = {', '.join(map(str, qs))} questions)")
+    if seeds:
+        parts.append(f"over runs: the standard error of the per-seed accuracies (n = {', '.join(map(str, seeds))} seeds), "
+                     "as the paper's SLM-MUX and sweep rows")
+    if qs1:
+        parts.append(f"{QMARK}: one seed, so no error over runs exists; shown is the error over questions "
+                     f"(n = {', '.join(map(str, qs1))}), not comparable with the paper's ± over runs")
+    if trials:
+        parts.append(f"{MCMARK}: one seed, so no error over runs exists; shown is the Monte Carlo error over "
+                     f"the sweep's trials (n = {', '.join(map(str, trials))} trials), which only says how well "
+                     "the trials pinned the mean down")
     if not parts:
         return "± is the standard error of the mean; no estimates in this table."
-    return "± is the standard error of the mean accuracy (percent), " + "; ".join(parts) + "."
+    return "± is the standard error of the mean accuracy (percent): " + "; ".join(parts) + "."
 
 
 def _models_str(inp: Inputs, models: list[str] | None) -> str:
@@ -450,18 +513,19 @@ def method_comparison(inp: Inputs) -> Table:
         row = [g, METHOD_NAMES.get(m, m)]
         for b in benches:
             part = dec.filter((pl.col("benchmark") == b) & (pl.col("group") == g) & (pl.col("method") == m))
-            e = estimate_runs(part)
+            e = estimate_for(m, part)
             ests.append(e)
             models = inp.group_models(b, g)
-            rep = None
             hub = inp.hub_set(models)
+            k, t = decision_setting(inp, part)
+            rep = None
             for table in ("Table 1", "Table 2"):
-                rep = rep or paper.lookup(table, b, m, hub)
+                rep = rep or paper.lookup(table, b, m, hub, samples=k, temperature=t)
             pc, pd = _paper_cells(e, rep)
             row += [e.cell() if e else DASH, pc, pd]
             if e:
                 records.append({"benchmark": b, "group": g, "method": m, "models": _models_str(inp, models),
-                                **_est_fields(e, "ours"), **_paper_fields(e, rep)})
+                                "k": k, **_est_fields(e, "ours"), **_paper_fields(e, rep)})
         rows.append(row)
     notes = [_error_note(ests)]
     members = []
@@ -471,11 +535,12 @@ def method_comparison(inp: Inputs) -> Table:
             hubs = ", ".join(inp.hub_ids.get(x, "?") for x in models) if models else "unknown"
             members.append(f"{BENCHMARK_NAMES.get(b, b)} {g} = {_models_str(inp, models)} ({hubs})")
     if members:
-        notes.append("Groups: " + "; ".join(members) + ".")
-    notes.append("Paper numbers (docs/paper.md §4, Table 1 or 2) appear only where benchmark, method and the group's hub "
-                 "model ids match; Δ = ours − paper, in points.")
-    notes.append(_inputs_note(inp, ["decisions", "search", "config"]))
-    schema = {"benchmark": pl.String, "group": pl.String, "method": pl.String, "models": pl.String,
+        notes.append("Groups (as the decisions record them): " + "; ".join(members) + ".")
+    notes.append("Paper numbers (docs/paper.md §4, Table 1 or 2) appear only where benchmark, method, the group's hub "
+                 "model ids, the samples per model (k = 3) and the temperature (0.3 sampled, 0 for Single-Best's "
+                 "greedy answer) match; Δ = ours − paper, in points, from our unrounded accuracy.")
+    notes.append(_inputs_note(inp, ["decisions", "config"]))
+    schema = {"benchmark": pl.String, "group": pl.String, "method": pl.String, "models": pl.String, "k": pl.Int64,
               **_est_schema("ours"), **_paper_schema("paper")}
     data = _frame(records, schema)
     table = Table("method_comparison", "Accuracy (%) of SLM-MUX and the baselines per benchmark", header, rows, notes, data)
@@ -492,20 +557,13 @@ def _paper_schema(prefix: str) -> dict:
             f"{prefix}_stderr": pl.Float64, f"{prefix}_difference": pl.Float64}
 
 
-def best_single_model(inp: Inputs, benchmark: str, models: list[str] | None, group: str | None = None) -> str | None:
-    """The group's single best model: the ``selected_model`` of its ``single_best`` decisions when they
-    record one, else the model with the highest validation accuracy (ties: the smallest key)."""
-    if group is not None and "selected_model" in inp.decisions.columns:
-        sel = inp.decisions.filter((pl.col("benchmark") == benchmark) & (pl.col("group") == group)
-                                   & (pl.col("method") == "single_best"))["selected_model"].drop_nulls().unique().sort()
-        if sel.len():
-            return sel[0]
-    if not models or inp.validation is None:
+def best_single_model(inp: Inputs, benchmark: str, group: str) -> str | None:
+    """The group's single best model as its ``single_best`` decisions record it (None if absent)."""
+    if "selected_model" not in inp.decisions.columns:
         return None
-    v = inp.validation.filter((pl.col("benchmark") == benchmark) & pl.col("model").is_in(models))
-    if v.height == 0:
-        return None
-    return v.sort(["validation_accuracy", "model"], descending=[True, False])["model"][0]
+    sel = inp.decisions.filter((pl.col("benchmark") == benchmark) & (pl.col("group") == group)
+                               & (pl.col("method") == "single_best"))["selected_model"].drop_nulls().unique().sort()
+    return sel[0] if sel.len() else None
 
 
 def searched_groups(inp: Inputs) -> Table:
@@ -517,16 +575,20 @@ def searched_groups(inp: Inputs) -> Table:
     rows, records, ests = [], [], []
     for b, g in pairs:
         part = dec.filter((pl.col("benchmark") == b) & (pl.col("group") == g))
-        single = estimate_runs(part.filter(pl.col("method") == "single_best"))
-        mux = estimate_runs(part.filter(pl.col("method") == "slm_mux"))
+        single_part = part.filter(pl.col("method") == "single_best")
+        mux_part = part.filter(pl.col("method") == "slm_mux")
+        single = estimate_for("single_best", single_part)
+        mux = estimate_for("slm_mux", mux_part)
         ests += [single, mux]
         models = inp.group_models(b, g)
-        best = best_single_model(inp, b, models, g)
+        best = best_single_model(inp, b, g)
         gain = 100 * (mux.mean - single.mean) if (mux and single) else None
         hub = inp.hub_set(models)
-        rs = paper.lookup("Table 2", b, "single_best", hub)
-        rm = paper.lookup("Table 2", b, "slm_mux", hub)
-        pgain = (rm.mean - rs.mean) if (rs and rm) else None
+        ks, ts = decision_setting(inp, single_part)
+        km, tm = decision_setting(inp, mux_part)
+        rs = paper.lookup("Table 2", b, "single_best", hub, samples=ks, temperature=ts)
+        rm = paper.lookup("Table 2", b, "slm_mux", hub, samples=km, temperature=tm)
+        pgain = rm.gain if rm else None
         rows.append([
             BENCHMARK_NAMES.get(b, b), g, _models_str(inp, models),
             (single.cell() if single else DASH) + (f" ({best})" if best else ""),
@@ -543,10 +605,11 @@ def searched_groups(inp: Inputs) -> Table:
                         "paper_gain": pgain})
     notes = [_error_note(ests),
              "Searched groups are named s<K>r<R>: the R-th best subset of K models by the search objective "
-             "(results/search); Best single is the group's Single-Best baseline (its model in parentheses: as "
-             "its decisions record it, else the highest validation accuracy); Gain = SLM-MUX − Best single, in points.",
-             "Paper columns (docs/paper.md Table 2) appear where benchmark and the group's hub model ids match.",
-             _inputs_note(inp, ["decisions", "search", "validation", "config"])]
+             "(results/search); Best single is the group's Single-Best baseline (its model, as the decisions record "
+             "it, in parentheses); Gain = SLM-MUX − Best single, in points, from unrounded accuracies.",
+             "Paper columns (docs/paper.md Table 2) appear where benchmark, the group's hub model ids, k = 3 and the "
+             "temperature match; Paper gain is the gain the paper prints.",
+             _inputs_note(inp, ["decisions", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "models": pl.String, "best_single_model": pl.String,
               **_est_schema("best_single"), **_est_schema("slm_mux"), "gain": pl.Float64, "paper_group": pl.String,
               "paper_best_single": pl.Float64, "paper_slm_mux": pl.Float64, "paper_gain": pl.Float64}
@@ -554,11 +617,16 @@ def searched_groups(inp: Inputs) -> Table:
                  header, rows, notes, _frame(records, schema))
 
 
-def _sweep_estimate(row: dict | None) -> Estimate | None:
+def sweep_estimate(row: dict | None) -> Estimate | None:
+    """A samples-sweep row as an estimate: over seeds when it has several, else its Monte Carlo
+    error over trials, marked ``‡``."""
     if row is None:
         return None
-    se = row["stderr"]
-    return Estimate(float(row["mean"]), math.nan if se is None else float(se), "trials", int(row["trials"]))
+    if row["seeds"] >= 2:
+        se = row["stderr"]
+        return Estimate(float(row["mean"]), math.nan if se is None else float(se), "seeds", int(row["seeds"]))
+    mc = row["mc_stderr"]
+    return Estimate(float(row["mean"]), math.nan if mc is None else float(mc), "trials", int(row["trials"]), MCMARK)
 
 
 def best_k(sweep: pl.DataFrame, method: str) -> dict | None:
@@ -574,16 +642,23 @@ def _k_row(sweep: pl.DataFrame, method: str, k: int) -> dict | None:
     return part.row(0, named=True) if part.height else None
 
 
-def _trials_note(ests) -> str:
-    trials = sorted({e.n for e in ests if e})
-    n = ", ".join(map(str, trials)) if trials else "—"
-    return f"± is the standard error over the sweep's Monte Carlo trials (n = {n} trials) of k samples per model."
+def _sweep_fields(e: Estimate | None, row: dict | None, prefix: str) -> dict:
+    return {**_est_fields(e, prefix), f"{prefix}_mc_stderr": (100 * row["mc_stderr"] if row and row["mc_stderr"] is not None
+                                                             and not math.isnan(row["mc_stderr"]) else None)}
+
+
+def _sweep_schema(prefix: str) -> dict:
+    return {**_est_schema(prefix), f"{prefix}_mc_stderr": pl.Float64}
+
+
+def _empty_sweep() -> pl.DataFrame:
+    from slmmux.scaling import SAMPLES_SWEEP_SCHEMA
+
+    return pl.DataFrame(schema=SAMPLES_SWEEP_SCHEMA)
 
 
 def agent_forest(inp: Inputs) -> Table:
-    sw = inp.scaling_samples if inp.scaling_samples is not None else pl.DataFrame(
-        schema={"benchmark": pl.String, "group": pl.String, "method": pl.String, "k": pl.Int64,
-                "mean": pl.Float64, "stderr": pl.Float64, "trials": pl.Int64})
+    sw = inp.scaling_samples if inp.scaling_samples is not None else _empty_sweep()
     pairs = sorted(set(sw.select("benchmark", "group").unique().iter_rows()),
                    key=lambda t: (bench_key(t[0]), group_key(t[1])))
     header = ["Benchmark", "Group", "Samples", "SLM-MUX", "Agent Forest", "Paper SLM-MUX", "Paper Agent Forest"]
@@ -595,11 +670,11 @@ def agent_forest(inp: Inputs) -> Table:
             rm, ra = pick("slm_mux"), pick("agent_forest")
             if rm is None and ra is None:
                 continue
-            em, ea = _sweep_estimate(rm), _sweep_estimate(ra)
+            em, ea = sweep_estimate(rm), sweep_estimate(ra)
             ests += [em, ea]
             samples = 2 if label == "2" else "best"
-            pm = paper.lookup("Table 3", b, "slm_mux", hub, samples)
-            pa = paper.lookup("Table 3", b, "agent_forest", hub, samples)
+            pm = paper.lookup("Table 3", b, "slm_mux", hub, samples, inp.test_temperature)
+            pa = paper.lookup("Table 3", b, "agent_forest", hub, samples, inp.test_temperature)
 
             def cell(e, r):
                 if e is None:
@@ -609,26 +684,27 @@ def agent_forest(inp: Inputs) -> Table:
             rows.append([BENCHMARK_NAMES.get(b, b), g, "k=2" if label == "2" else "best k",
                          cell(em, rm), cell(ea, ra), _paper_cells(em, pm)[0], _paper_cells(ea, pa)[0]])
             records.append({"benchmark": b, "group": g, "samples": label,
-                            "slm_mux_k": rm["k"] if rm else None, **_est_fields(em, "slm_mux"),
-                            "agent_forest_k": ra["k"] if ra else None, **_est_fields(ea, "agent_forest"),
+                            "slm_mux_k": rm["k"] if rm else None, **_sweep_fields(em, rm, "slm_mux"),
+                            "agent_forest_k": ra["k"] if ra else None, **_sweep_fields(ea, ra, "agent_forest"),
                             "paper_slm_mux": pm.mean if pm else None, "paper_agent_forest": pa.mean if pa else None})
-    notes = [_trials_note(ests),
+    notes = [_error_note(ests),
+             "Each seed's samples are swept on their own (Monte Carlo draws of k samples per model and question, "
+             "slmmux/scaling.py); the CSV's *_mc_stderr columns give the Monte Carlo error of each mean apart.",
              "best k: each method's highest mean over the swept k (ties: the smallest k), k in parentheses.",
-             "Paper columns (docs/paper.md Table 3, its group 2) appear where benchmark and hub model ids match.",
-             _inputs_note(inp, ["scaling_samples", "search", "config"])]
+             "Paper columns (docs/paper.md Table 3, its group 2) appear where benchmark, hub model ids and the "
+             "temperature (0.3) match.",
+             _inputs_note(inp, ["scaling_samples", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "samples": pl.String, "slm_mux_k": pl.Int64,
-              **_est_schema("slm_mux"), "agent_forest_k": pl.Int64, **_est_schema("agent_forest"),
+              **_sweep_schema("slm_mux"), "agent_forest_k": pl.Int64, **_sweep_schema("agent_forest"),
               "paper_slm_mux": pl.Float64, "paper_agent_forest": pl.Float64}
     return Table("agent_forest", "SLM-MUX vs Agent Forest with the same samples per model (%)",
                  header, rows, notes, _frame(records, schema))
 
 
-def single_model_runs(samples: pl.DataFrame, benchmark: str, model: str, seeds: list[int] | None = None) -> pl.DataFrame:
-    """A model's one-answer-per-question runs on the test split: its greedy sample when generated,
-    else its first sampled sample (the Single-Best definition of docs/dataflow.md)."""
+def single_model_runs(samples: pl.DataFrame, benchmark: str, model: str) -> pl.DataFrame:
+    """A model's one-answer-per-question runs on the test split: its greedy samples when generated,
+    else its first sampled samples."""
     part = samples.filter((pl.col("benchmark") == benchmark) & (pl.col("model") == model) & (pl.col("split") == "test"))
-    if seeds is not None:
-        part = part.filter(pl.col("seed").is_in(seeds))
     greedy = part.filter(pl.col("decoding") == "greedy")
     if greedy.height:
         return greedy
@@ -647,19 +723,22 @@ def reference_model(inp: Inputs) -> Table:
             r = best_k(sw.filter((pl.col("benchmark") == b) & (pl.col("group") == g)), "slm_mux")
             if r is None:
                 continue
-            e = _sweep_estimate(r)
+            e = sweep_estimate(r)
             ests.append(e)
-            rep = paper.lookup("Table 4", b, "best_after_scaling", inp.hub_set(inp.group_models(b, g)))
+            rep = paper.lookup("Table 4", b, "best_after_scaling", inp.hub_set(inp.group_models(b, g)), "best",
+                               inp.test_temperature)
             pc, pd = _paper_cells(e, rep)
             rows.append([BENCHMARK_NAMES.get(b, b), f"SLM-MUX {g} (best k={r['k']})", e.cell(), pc, pd])
-            records.append({"benchmark": b, "configuration": f"slm_mux:{g}", "k": r["k"], **_est_fields(e, "ours"),
+            records.append({"benchmark": b, "configuration": f"slm_mux:{g}", "k": r["k"], **_sweep_fields(e, r, "ours"),
                             "status": "ok", **_paper_fields(e, rep)})
         if ref is None:
             continue
         hub = inp.hub_ids.get(ref)
-        rep = paper.lookup("Table 4", b, "reference", frozenset({hub}) if hub else None)
         runs = single_model_runs(inp.samples, b, ref) if inp.samples is not None else pl.DataFrame()
-        e = estimate_runs(runs) if runs.height else None
+        greedy = runs.height > 0 and runs["decoding"][0] == "greedy"
+        rep = paper.lookup("Table 4", b, "reference", frozenset({hub}) if hub else None,
+                           temperature=0.0 if greedy else inp.test_temperature)
+        e = estimate_over_questions(runs) if runs.height else None
         label = f"Reference {ref}" + (f" ({hub})" if hub else "")
         if e is None:
             rows.append([BENCHMARK_NAMES.get(b, b), label, "not generated", _paper_cells(None, rep)[0], DASH])
@@ -669,16 +748,16 @@ def reference_model(inp: Inputs) -> Table:
             pc, pd = _paper_cells(e, rep)
             rows.append([BENCHMARK_NAMES.get(b, b), label, e.cell(), pc, pd])
             status = "ok"
-        records.append({"benchmark": b, "configuration": f"reference:{ref}", "k": None, **_est_fields(e, "ours"),
+        records.append({"benchmark": b, "configuration": f"reference:{ref}", "k": None, **_sweep_fields(e, None, "ours"),
                         "status": status, **_paper_fields(e, rep)})
-    notes = [_trials_note([e for e in ests if e.over == "trials"]).replace("± is", "For SLM-MUX rows ± is"),
-             _error_note([e for e in ests if e.over != "trials"]).replace("± is", "For the reference model ± is"),
-             "SLM-MUX rows: the best mean over the samples sweep (ties: the smallest k). Reference rows: the "
-             "reference model's greedy test answers (its first sample when no greedy sample was generated); "
-             "'not generated' when its samples are absent." if ref else "No reference model configured.",
-             "Paper columns: docs/paper.md Table 4 (reference Qwen2.5 72B), where benchmark and hub model ids match.",
-             _inputs_note(inp, ["scaling_samples", "samples", "search", "config"])]
-    schema = {"benchmark": pl.String, "configuration": pl.String, "k": pl.Int64, **_est_schema("ours"),
+    notes = [_error_note(ests),
+             "SLM-MUX rows: the best mean over the samples sweep (ties: the smallest k), ± as the sweep's. Reference "
+             "rows: the reference model's greedy test answers (its first sample when no greedy sample was generated), "
+             "± over questions; 'not generated' when its samples are absent." if ref else "No reference model configured.",
+             "Paper columns: docs/paper.md Table 4 (reference Qwen2.5 72B), where benchmark, hub model ids and "
+             "temperature match.",
+             _inputs_note(inp, ["scaling_samples", "samples", "config"])]
+    schema = {"benchmark": pl.String, "configuration": pl.String, "k": pl.Int64, **_sweep_schema("ours"),
               "status": pl.String, **_paper_schema("paper")}
     return Table("reference_model", "Best accuracy after sample scaling vs a larger reference model (%)",
                  header, rows, notes, _frame(records, schema))
@@ -693,47 +772,25 @@ def model_accuracy(inp: Inputs) -> Table:
         keys = sorted(set(test.select("benchmark", "model").unique().iter_rows()), key=lambda t: (bench_key(t[0]), t[1]))
         for b, m in keys:
             part = test.filter((pl.col("benchmark") == b) & (pl.col("model") == m))
-            eg = estimate_runs(part.filter(pl.col("decoding") == "greedy"))
-            es = estimate_runs(part.filter(pl.col("decoding") == "sampled"))
+            eg = estimate_over_questions(part.filter(pl.col("decoding") == "greedy"))
+            es = estimate_over_runs(part.filter(pl.col("decoding") == "sampled"))
             ests += [eg, es]
             hub = inp.hub_ids.get(m)
-            rep = paper.lookup("Appendix", b, "greedy", frozenset({hub}) if hub else None)
+            rep = paper.lookup("Appendix", b, "greedy", frozenset({hub}) if hub else None, temperature=0.0)
             pc, pd = _paper_cells(eg, rep)
             rows.append([BENCHMARK_NAMES.get(b, b), m, hub or DASH, eg.cell() if eg else DASH,
                          es.cell() if es else DASH, pc, pd])
             records.append({"benchmark": b, "model": m, "hub_id": hub, **_est_fields(eg, "greedy"),
                             **_est_fields(es, "sampled"), **_paper_fields(eg, rep)})
     notes = [_error_note(ests),
-             "Greedy: the temperature-0 sample per question. Sampled: the fraction of correct sampled answers "
-             "(all k samples of every question), per seed.",
+             "Greedy: the temperature-0 answer per question, ± over questions. Sampled: the fraction of correct sampled "
+             "answers (all samples of every question), ± over runs.",
              "Paper greedy: docs/paper.md appendix (single models at temperature 0), where the hub id matches.",
              _inputs_note(inp, ["samples", "config"])]
     schema = {"benchmark": pl.String, "model": pl.String, "hub_id": pl.String, **_est_schema("greedy"),
               **_est_schema("sampled"), **_paper_schema("paper")}
     return Table("model_accuracy", "Accuracy of each model on the test split (%)", header, rows, notes,
                  _frame(records, schema))
-
-
-def _tokens_for(inp: Inputs, b: str, g: str, method: str, models: list[str] | None, seeds: list[int], qids: list[str]) -> tuple[float | None, str]:
-    if inp.samples is None or not models:
-        return None, "no samples"
-    s = inp.samples.filter((pl.col("benchmark") == b) & (pl.col("split") == "test") & pl.col("seed").is_in(seeds)
-                           & pl.col("question_id").is_in(qids))
-    if method in ("slm_mux", "agent_forest", "oracle"):
-        part, src = s.filter(pl.col("model").is_in(models) & (pl.col("decoding") == "sampled")), "sampled, all models"
-    else:
-        best = best_single_model(inp, b, models, g)
-        if best is None:
-            return None, "no validation accuracy"
-        if method == "single_best_sc":
-            part, src = s.filter((pl.col("model") == best) & (pl.col("decoding") == "sampled")), f"sampled, {best}"
-        else:
-            part = single_model_runs(s, b, best)
-            src = f"{part['decoding'][0] if part.height else 'greedy'}, {best}"
-    if part.height == 0:
-        return None, "no samples"
-    per_q = part.group_by(["seed", "question_id"]).agg(pl.col("completion_tokens").sum())
-    return float(per_q["completion_tokens"].mean()), src
 
 
 def token_usage(inp: Inputs) -> Table:
@@ -744,22 +801,18 @@ def token_usage(inp: Inputs) -> Table:
     rows, records = [], []
     for b, g, m in keys:
         part = dec.filter((pl.col("benchmark") == b) & (pl.col("group") == g) & (pl.col("method") == m))
-        if "completion_tokens" in part.columns and part["completion_tokens"].null_count() < part.height:
-            tok = float(part["completion_tokens"].drop_nulls().cast(pl.Float64).mean())
-            src = "decisions (completion_tokens)"
-        elif m in DISCUSSION_METHODS:
-            tok, src = None, "not recorded"
+        if "completion_tokens" in part.columns and part["completion_tokens"].null_count() == 0 and part.height:
+            tok = float(part["completion_tokens"].cast(pl.Float64).mean())
+            src = _token_source(part)
         else:
-            seeds = sorted(part["seed"].unique().to_list())
-            qids = sorted(part["question_id"].unique().to_list())
-            tok, src = _tokens_for(inp, b, g, m, inp.group_models(b, g), seeds, qids)
+            tok, src = None, "not recorded"
         rows.append([BENCHMARK_NAMES.get(b, b), g, METHOD_NAMES.get(m, m), DASH if tok is None else _num(tok), src])
         records.append({"benchmark": b, "group": g, "method": m, "completion_tokens_per_question": tok, "source": src})
-    notes = ["Mean over (seed, test question) of the completion tokens a method spends on a question: SLM-MUX, "
-             "Agent Forest and oracle read every sampled answer of every group model; Single-Best-SC the best "
-             "model's sampled answers; Single-Best its greedy answer (first sample if none); discussion baselines "
-             "their own recorded completion_tokens. No standard error: token counts are not an estimate of accuracy.",
-             _inputs_note(inp, ["decisions", "samples", "validation", "config"])]
+    notes = ["Mean over (seed, test question) of the completion tokens of the samples a decision used, as the decisions "
+             "record them: SLM-MUX, Agent Forest and the oracle the k sampled answers of every group model; "
+             "Single-Best-SC the best model's k; Single-Best its one answer; discussion baselines their recorded "
+             "completion_tokens. No standard error: token counts are not an estimate of accuracy.",
+             _inputs_note(inp, ["decisions", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "method": pl.String,
               "completion_tokens_per_question": pl.Float64, "source": pl.String}
     return Table("token_usage", "Generation cost: completion tokens per question", header, rows, notes,
@@ -816,6 +869,15 @@ def paired_significance(inp: Inputs) -> Table:
              _inputs_note(inp, ["decisions"])]
     return Table("paired_significance", "Paired significance of SLM-MUX against each baseline (same test questions)",
                  header, rows, notes, data)
+
+
+def _token_source(part: pl.DataFrame) -> str:
+    if "used_decoding" not in part.columns or part["used_decoding"].null_count() == part.height:
+        return "decisions (completion_tokens)"
+    dec = ", ".join(sorted(part["used_decoding"].drop_nulls().unique().to_list()))
+    ks = sorted(part["k"].drop_nulls().unique().to_list())
+    models = sorted({x for lst in part["used_models"].drop_nulls().to_list() for x in lst})
+    return f"{dec}, k={'/'.join(map(str, ks))}, {' + '.join(models)}"
 
 
 BUILDERS = {

@@ -63,14 +63,9 @@ def test_bootstrap_ci_is_reproducible_and_covers_the_mean():
     assert metrics.bootstrap_ci([0.3, 0.3, 0.3], n_boot=50) == pytest.approx((0.3, 0.3))
 
 
-def test_summarize_decisions():
-    rows = []
-    for seed, flags in enumerate([[True, False, True, True], [True, True, True, False]]):
-        for q, c in enumerate(flags):
-            rows.append(dict(benchmark="math", group="g", seed=seed, question_id=f"q{q}",
-                             method="slm_mux", correct=c))
-    out = metrics.summarize_decisions(pl.DataFrame(rows)).row(0, named=True)
-    assert out["accuracy"] == pytest.approx(0.75)
-    assert out["stderr_seeds"] == pytest.approx(0.0)
-    assert out["stderr_questions"] == pytest.approx(metrics.accuracy([1, 0, 1, 1])[1])
-    assert (out["n_seeds"], out["n_questions"]) == (2, 4)
+def test_binomial_se_is_the_papers_error_over_questions():
+    assert round(100 * metrics.binomial_se(0.568, 500), 1) == 2.2  # Table 1, Single-Best MATH
+    assert round(100 * metrics.binomial_se(0.389, 198), 1) == 3.5  # Table 1, Single-Best GPQA
+    assert metrics.binomial_se(1.0, 10) == 0.0 and math.isnan(metrics.binomial_se(0.5, 0))
+    with pytest.raises(ValueError):
+        metrics.binomial_se(1.5, 3)

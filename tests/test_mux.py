@@ -86,9 +86,25 @@ def test_bad_inputs():
 def test_baselines():
     assert mux.single_model(["3", "1", "1"]) == "3"
     assert mux.self_consistency([None, None]) is None
-    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}) == "1"  # a first: 1 occurs first
-    assert mux.agent_forest({"b": ["2", "2"], "a": ["1", None]}) == "2"
-    assert mux.agent_forest({"a": [None], "b": [None]}) is None
+    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {}) == "1"  # no accuracies: a first by name
+    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {"b": 0.7, "a": 0.2}) == "2"  # b better
+    assert mux.agent_forest({"b": ["2", "2"], "a": ["1", None]}, {}) == "2"
+    assert mux.agent_forest({"a": [None], "b": [None]}, {}) is None
+
+
+def test_agent_forest_tie_goes_to_the_better_supported_answer():
+    """Finding 2 of issue 11: ties went to the model whose key sorts first. Two models right 45% and
+    75% of the time, k=1: every disagreement is a tie, and it must go to the 75% model's answer
+    whatever the keys are called (this failed before the fix: 'a-weak' won every tie)."""
+    rng = random.Random(0)
+    accs = {"a-weak": 0.45, "z-strong": 0.75}
+    right = 0
+    n = 2000
+    for _ in range(n):
+        weak = "gold" if rng.random() < 0.45 else "w1"
+        strong = "gold" if rng.random() < 0.75 else "w2"
+        right += mux.agent_forest({"a-weak": [weak], "z-strong": [strong]}, accs) == "gold"
+    assert abs(right / n - 0.75) < 0.03
     assert mux.oracle([False, True]) and not mux.oracle([False, False])
     assert mux.oracle({"a": [False], "b": [False, True]})
 
@@ -114,7 +130,7 @@ def test_permuting_models_changes_nothing(case, rnd):
     items = list(samples.items())
     rnd.shuffle(items)
     assert mux.select(dict(items), accs) == mux.select(samples, accs)
-    assert mux.agent_forest(dict(items)) == mux.agent_forest(samples)
+    assert mux.agent_forest(dict(items), accs) == mux.agent_forest(samples, accs)
 
 
 @settings(max_examples=60, deadline=None)
@@ -185,12 +201,13 @@ def random_table(rng: random.Random, greedy: bool) -> tuple[pl.DataFrame, list[s
                     rows.append(dict(benchmark="gsm8k", split="test", question_id=q, model=m, seed=seed,
                                      decoding="sampled", sample=s,
                                      answer=None if key is None else f"{key}.{rng.randint(0, 9)}",
-                                     answer_key=key, correct=key == g))
+                                     answer_key=key, correct=key == g,
+                                     completion_tokens=rng.randint(1, 1000)))
                 if greedy and m == models[0] and rng.random() < 0.6:
                     key = rng.choice(["1", "2", None])
                     rows.append(dict(benchmark="gsm8k", split="test", question_id=q, model=m, seed=seed,
                                      decoding="greedy", sample=0, answer=key, answer_key=key,
-                                     correct=key == g))
+                                     correct=key == g, completion_tokens=rng.randint(1, 1000)))
             # validation rows and other models must be ignored
             rows.append(dict(benchmark="gsm8k", split="validation", question_id=q, model=models[0],
                              seed=seed, decoding="sampled", sample=0, answer="1", answer_key="1",
@@ -214,24 +231,33 @@ def reference_decisions(graded: pl.DataFrame, models, accs, group) -> pl.DataFra
                     return r["answer"], r["correct"]
             return None, False
 
-        def row(method, key, answer, correct, model=None, conf=None):
+        members = sorted(models)
+        k = max(len(rows[m]) for m in models)
+        tokens = sum(r["completion_tokens"] for m in models for r in rows[m])
+        used = dict(used_models=members, used_decoding="sampled", used_seed=seed, k=k, completion_tokens=tokens)
+
+        def row(method, key, answer, correct, model=None, conf=None, **u):
             out.append(dict(benchmark="gsm8k", group=group, seed=seed, question_id=qid, method=method,
                             answer=answer, answer_key=key, correct=correct, selected_model=model,
-                            confidence=conf))
+                            confidence=conf, members=members, **(u or used)))
 
         sel = mux.select(keys, accs)
         row("slm_mux", sel.answer, *first_with(rows[sel.model], sel.answer), sel.model, sel.confidence)
+        best_used = dict(used_models=[best], used_decoding="sampled", used_seed=seed, k=len(rows[best]),
+                         completion_tokens=sum(r["completion_tokens"] for r in rows[best]))
         greedy = test.filter((pl.col("decoding") == "greedy") & (pl.col("model") == best)
                              & (pl.col("question_id") == qid)).sort(["seed", "sample"])
         same = greedy.filter(pl.col("seed") == seed)
         pick = same.row(0, named=True) if same.height else (
             greedy.row(0, named=True) if greedy.height else rows[best][0])
         assert mux.single_model([pick["answer_key"]]) == pick["answer_key"]
-        row("single_best", pick["answer_key"], pick["answer"], pick["correct"], best)
+        row("single_best", pick["answer_key"], pick["answer"], pick["correct"], best,
+            used_models=[best], used_decoding=pick["decoding"], used_seed=pick["seed"], k=1,
+            completion_tokens=pick["completion_tokens"])
         y = mux.self_consistency(keys[best])
-        row("single_best_sc", y, *first_with(rows[best], y), best)
-        y = mux.agent_forest(keys)
-        pooled = [r for m in sorted(models) for r in rows[m]]
+        row("single_best_sc", y, *first_with(rows[best], y), best, **best_used)
+        y = mux.agent_forest(keys, accs)
+        pooled = [r for m in mux.model_priority(models, accs) for r in rows[m]]
         row("agent_forest", y, *first_with(pooled, y))
         row("oracle", None, None, mux.oracle({m: [r["correct"] for r in rows[m]] for m in models}))
     return pl.DataFrame(out, schema=mux.DECISIONS_SCHEMA)
@@ -246,6 +272,22 @@ def test_decisions_equal_per_question_reference(seed, greedy):
     assert got.columns == list(mux.DECISIONS_SCHEMA)
     assert got.to_dicts() == want.to_dicts()
     assert mux.decisions(graded, models[::-1], accs, "g").equals(got)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_decisions_with_k_use_and_count_only_the_first_k_samples(seed):
+    """Finding 1 of issue 11: with selection.k below the generated k, the decisions (and so the token
+    and oracle numbers aggregated from them) count only the k samples a decision used."""
+    graded, models, accs = random_table(random.Random(seed), True)
+    got = mux.decisions(graded, models, accs, "g", k=1)
+    assert got.equals(mux.decisions(mux.first_k_samples(graded, 1), models, accs, "g"))
+    first = graded.filter((pl.col("split") == "test") & (pl.col("decoding") == "sampled") & (pl.col("sample") == 0))
+    for r in got.filter(pl.col("method").is_in(["slm_mux", "agent_forest", "oracle"])).iter_rows(named=True):
+        used = first.filter((pl.col("seed") == r["seed"]) & (pl.col("question_id") == r["question_id"]))
+        assert r["k"] == 1 and r["completion_tokens"] == used["completion_tokens"].sum()
+        if r["method"] == "oracle":
+            assert r["correct"] == used["correct"].any()
 
 
 def test_decisions_errors():
@@ -343,3 +385,80 @@ def test_cli_select_rejects_missing_validation_accuracy(tmp_path):
     assert res.returncode == 2
     assert f"no validation accuracy for {models[-1]}" in res.stderr and str(val) in res.stderr
     assert not (tmp_path / "d.parquet").exists()
+
+
+# --- equivalent answers vote together (issue 11, finding 3) ---------------------------------
+
+
+def _math_rows(model_answers: dict[str, list[str | None]], keys: dict[str, str]) -> pl.DataFrame:
+    rows = [dict(benchmark="math", split="test", question_id="q", model=m, seed=0, decoding="sampled", sample=j,
+                 answer=a, answer_key=None if a is None else keys[a], correct=a is not None and keys[a] != "k5")
+            for m, answers in model_answers.items() for j, a in enumerate(answers)]
+    return make_graded(rows)
+
+
+def test_equivalent_answers_with_different_keys_vote_together():
+    """Finding 3 of issue 11: the grader's keys do not simplify, so sqrt(12) and 2 sqrt(3) split the
+    vote (confidence 1/3, and the selection went to a model 2/3 sure of a wrong 5). Before the fix
+    SLM-MUX picked b here; the grader's own equivalence (math-verify, bounded in time) merges them."""
+    keys = {"\\sqrt{12}": "sym:k12", "2\\sqrt{3}": "sym:k2r3", "5": "k5"}
+    graded = _math_rows({"a": ["\\sqrt{12}", "2\\sqrt{3}", "5"], "b": ["5", "5", None]}, keys)
+    assert mux.decisions(graded, ["a", "b"], {"a": 0.6, "b": 0.5}, "g").row(0, named=True)["selected_model"] == "b"
+    merged = mux.cluster_equivalent_answers(graded)
+    assert set(merged.filter(pl.col("model") == "a")["answer_key"].to_list()) == {"sym:k12", "k5"}  # smallest key
+    sel = mux.decisions(merged, ["a", "b"], {"a": 0.6, "b": 0.5}, "g").row(0, named=True)
+    assert (sel["selected_model"], sel["confidence"], sel["correct"]) == ("a", 2 / 3, True)
+
+
+def test_clustering_is_transitive_deterministic_and_per_question():
+    # x~y and y~z but not x~z: one cluster, represented by the smallest key, whatever the row order
+    same = {frozenset({"X", "Y"}), frozenset({"Y", "Z"})}
+    calls = []
+
+    def equivalent(pairs, benchmark):
+        calls.append(len(pairs))
+        return [frozenset({a, b}) in same for a, b in pairs]
+
+    keys = {"X": "kx", "Y": "ky", "Z": "kz", "5": "k5"}
+    graded = _math_rows({"a": ["Z", "X", "5"], "b": ["Y", None, "Z"]}, keys)
+    merged = mux.cluster_equivalent_answers(graded, equivalent)
+    assert merged["answer_key"].to_list() == ["kx", "kx", "k5", "kx", None, "kx"]
+    again = mux.cluster_equivalent_answers(graded.reverse(), equivalent).reverse()
+    assert again.equals(merged) and calls == [6, 6]  # 4 distinct keys: 6 pairs, once each
+    other = graded.with_columns(question_id=pl.lit("q2"), answer_key=pl.col("answer_key") + "_")
+    both = mux.cluster_equivalent_answers(pl.concat([graded, other]), equivalent)
+    assert both.filter(pl.col("question_id") == "q2")["answer_key"].to_list() == ["kx_", "kx_", "k5_", "kx_", None, "kx_"]
+    gsm = graded.with_columns(benchmark=pl.lit("gsm8k"))
+    assert mux.cluster_equivalent_answers(gsm, equivalent).equals(gsm)  # exact keys already
+
+
+# --- differences from the authors' code, as options (paper default) ---------------------------
+
+
+def _one_question(answers_by_model):
+    rows = [dict(benchmark="gsm8k", split="test", question_id="q", model=m, seed=0, decoding="sampled", sample=j,
+                 answer=a, answer_key=a, correct=a == "1") for m, answers in answers_by_model.items()
+            for j, a in enumerate(answers)]
+    return make_graded(rows)
+
+
+def test_confidence_denominator_option():
+    graded = _one_question({"a": ["2", None, None], "b": ["1", "1", "3"]})
+    paper = mux.decisions(graded, ["a", "b"], {"a": 0.9, "b": 0.1}, "g").row(0, named=True)
+    assert (paper["selected_model"], paper["confidence"]) == ("b", 2 / 3)  # a: 1/3 (k counts every sample)
+    authors = mux.decisions(graded, ["a", "b"], {"a": 0.9, "b": 0.1}, "g", confidence_denominator="answered").row(0, named=True)
+    assert (authors["selected_model"], authors["confidence"]) == ("a", 1.0)  # a: 1/1 answered
+    with pytest.raises(ValueError, match="confidence_denominator"):
+        mux.decisions(graded, ["a", "b"], {}, "g", confidence_denominator="votes")
+
+
+def test_own_tie_option_is_seeded_and_order_free():
+    answers = {f"m{i}": [str(i), str(i + 10)] for i in range(12)}  # every model ties its two answers
+    graded = _one_question(answers)
+    first = mux.model_majorities(graded.filter(pl.col("decoding") == "sampled"))
+    assert first.sort("model")["answer_key"].to_list() == [answers[m][0] for m in sorted(answers)]
+    rnd = mux.model_majorities(graded.filter(pl.col("decoding") == "sampled"), own_tie="random").sort("model")
+    want = [min(answers[m], key=lambda a: mux.tie_rank(0, "q", m, a)) for m in sorted(answers)]
+    assert rnd["answer_key"].to_list() == want and want != [answers[m][0] for m in sorted(answers)]
+    again = mux.model_majorities(graded.reverse().filter(pl.col("decoding") == "sampled"), own_tie="random").sort("model")
+    assert again["answer_key"].to_list() == want

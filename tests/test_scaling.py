@@ -60,8 +60,9 @@ def reference_sweep(pools: scaling.SamplePools, drawn: np.ndarray, accs):
                 sel = mux.select(keys, accs)
                 if sel.answer is not None:
                     mux_right[k - 1, t, q] = flags[sel.model][keys[sel.model].index(sel.answer)]
-                y = mux.agent_forest(keys)
-                pooled = [(key, f) for model in sorted(keys) for key, f in zip(keys[model], flags[model])]
+                y = mux.agent_forest(keys, accs)
+                pooled = [(key, f) for model in mux.model_priority(keys, accs)
+                          for key, f in zip(keys[model], flags[model])]
                 if y is not None:
                     mux_key = [key for key, _ in pooled]
                     forest_right[k - 1, t, q] = pooled[mux_key.index(y)][1]
@@ -123,33 +124,47 @@ def test_too_few_samples_names_the_model():
         scaling.sample_pools(make_graded(rows), ["a", "zz"])
 
 
+def per_seed_reference(graded, models, accs, k_max, trials, seed):
+    """Each run seed swept on its own pool, from the documented draw seed: {method: [S, K, T]}."""
+    out = {"slm_mux": [], "agent_forest": []}
+    for run_seed in sorted(graded["seed"].unique().to_list()):
+        pools = scaling.sample_pools(graded.filter(pl.col("seed") == run_seed), sorted(models))
+        draw = int(np.random.SeedSequence([seed, run_seed]).generate_state(1)[0])
+        right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, k_max, trials, draw), accs)
+        for method, r in zip(out, right):
+            out[method].append(r.mean(axis=2))
+    return {m: np.stack(v) for m, v in out.items()}
+
+
 def test_samples_sweep_format_and_limits():
     graded, models, accs = random_table(random.Random(5), n_models=3, seeds=3, equal_k=True)
-    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=9, trials=20, seed=1)
+    out = scaling.samples_sweep(graded, models, accs, group="g", k_max=3, trials=20, seed=1)
     assert out.schema == pl.Schema(scaling.SAMPLES_SWEEP_SCHEMA)
-    assert out.height == 18 and set(out["method"]) == {"slm_mux", "agent_forest"}
-    assert out["k"].to_list()[:9] == list(range(1, 10)) and (out["trials"] == 20).all()
-    assert scaling.samples_sweep(graded, models[::-1], accs, group="g", k_max=9, trials=20, seed=1).equals(out)
-    # with every sample in the draw, every trial sees the same votes (up to tie order)
-    full = out.filter(pl.col("k") == 9)
-    assert full.filter(pl.col("method") == "agent_forest")["stderr"][0] >= 0
-    # k = 1 SLM-MUX and the pooled vote of one sample per model agree with the decisions rules
-    pools = scaling.sample_pools(graded, sorted(models))
-    drawn = scaling.draw_subsamples(pools, 9, 20, 1)
-    mux_right, _ = scaling.sweep_correct(pools, drawn, accs)
-    assert out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 4))["mean"][0] == pytest.approx(
-        mux_right[3].mean())
+    assert out.height == 6 and set(out["method"]) == {"slm_mux", "agent_forest"}
+    assert out["k"].to_list()[:3] == [1, 2, 3] and (out["trials"] == 20).all() and (out["seeds"] == 3).all()
+    assert out["models"][0].to_list() == sorted(models)
+    assert scaling.samples_sweep(graded, models[::-1], accs, group="g", k_max=3, trials=20, seed=1).equals(out)
+    # k = k_max draws every sample of the seed: no Monte Carlo error left for SLM-MUX's counts
+    with pytest.raises(ValueError, match="fewer than k = 4"):
+        scaling.samples_sweep(graded, models, accs, group="g", k_max=4, trials=2, seed=1)
 
 
-def test_sweep_mean_is_per_trial_accuracy_mean():
-    graded, models, accs = random_table(random.Random(11), n_models=2, seeds=2, equal_k=True)
+def test_sweep_error_is_over_seeds_and_monte_carlo_apart():
+    """Finding 4 of issue 11: the sweep's ± was the Monte Carlo error over trials of one pooled pool
+    (it shrinks with the trial count); it is now over seeds, with the Monte Carlo error apart."""
+    graded, models, accs = random_table(random.Random(11), n_models=2, seeds=3, equal_k=True)
     out = scaling.samples_sweep(graded, models, accs, group="g", k_max=2, trials=5, seed=3)
-    pools = scaling.sample_pools(graded, sorted(models))
-    right = scaling.sweep_correct(pools, scaling.draw_subsamples(pools, 2, 5, 3), accs)[1]
-    mean, se = metrics.mean_se(right[1].mean(axis=1))
-    row = out.filter((pl.col("method") == "agent_forest") & (pl.col("k") == 2)).row(0, named=True)
-    assert row["mean"] == pytest.approx(mean)
-    assert (math.isnan(se) and math.isnan(row["stderr"])) or row["stderr"] == pytest.approx(se)
+    ref = per_seed_reference(graded, models, accs, 2, 5, 3)
+    for method in ("slm_mux", "agent_forest"):
+        row = out.filter((pl.col("method") == method) & (pl.col("k") == 2)).row(0, named=True)
+        seed_means = ref[method][:, 1, :].mean(axis=1)
+        mean, se = metrics.mean_se(seed_means)
+        assert row["mean"] == pytest.approx(mean)
+        assert (math.isnan(se) and math.isnan(row["stderr"])) or row["stderr"] == pytest.approx(se)
+        mc = math.sqrt((ref[method][:, 1, :].var(axis=1, ddof=1) / 5).sum()) / 3
+        assert row["mc_stderr"] == pytest.approx(mc)
+    one = scaling.samples_sweep(graded.filter(pl.col("seed") == 0), models, accs, group="g", k_max=2, trials=5, seed=3)
+    assert one["stderr"].is_nan().all() and (one["seeds"] == 1).all()
 
 
 def test_models_sweep_uses_top_subset_and_skips(caplog):
@@ -161,6 +176,7 @@ def test_models_sweep_uses_top_subset_and_skips(caplog):
         "union_accuracy": [0.5, 0.9, 0.9],
         "contradiction": [0.0, 0.1, 0.1],
         "objective": [0.5, 0.8, 0.8],
+        "rank": [2, 1, 1],
     })
     with caplog.at_level(logging.WARNING, logger="slmmux.scaling"):
         out = scaling.models_sweep(graded, accs, search, sizes=[2, 3, 4, 5])
@@ -177,15 +193,17 @@ def test_models_sweep_uses_top_subset_and_skips(caplog):
     assert (out["union_accuracy"] >= out["mean"] - 1e-12).all()
 
 
-def test_best_subsets_ranks_by_objective_then_union():
+def test_best_subsets_follow_the_search_rank_not_the_float_objective():
+    """Finding 5 of issue 11: the float objective column is for reading; the ranking is the search's
+    exact rank (here the float order would put d+a first)."""
     search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.61], "rank": [2, 1, 3]})
     assert scaling.best_subsets(search, [2, 3]) == {2: ["a", "c"]}
 
 
 def test_ranked_subset():
     search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5]})
+                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5], "rank": [2, 1, 3]})
     assert scaling.ranked_subset(search, 2) == ["a", "c"]
     assert scaling.ranked_subset(search, 2, rank=3) == ["a", "d"]
     with pytest.raises(ValueError, match="no rank 4"):
@@ -209,21 +227,21 @@ def test_cli_scale(tmp_path):
     search = tmp_path / "search.parquet"
     a, b, c = sorted(models)
     pl.DataFrame({"models": [[a, b], [a, b, c]], "size": [2, 3], "union_accuracy": [0.5, 0.6],
-                  "contradiction": [0.1, 0.1], "objective": [0.4, 0.5]}).write_parquet(search)
+                  "contradiction": [0.1, 0.1], "objective": [0.4, 0.5], "rank": [1, 1]}).write_parquet(search)
 
     def run(*args):
         return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True)
 
     out = tmp_path / "samples.parquet"
     res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
-              "--search", search, "--size", 3, "--k-max", 6, "--trials", 4, "--seed", 2, "--out", out)
+              "--search", search, "--size", 3, "--k-max", 3, "--trials", 4, "--seed", 2, "--out", out)
     assert res.returncode == 0, res.stderr
-    assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 6, 4, 2))
+    assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 3, 4, 2))
 
     res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
-              "--models", *models, "--k-max", 7, "--out", tmp_path / "bad.parquet")
+              "--models", *models, "--k-max", 4, "--out", tmp_path / "bad.parquet")
     assert res.returncode == 2 and res.stderr.startswith("scale.py: error: model ")
-    assert "fewer than k = 7" in res.stderr and res.stderr.count("\n") == 1
+    assert "fewer than k = 4" in res.stderr and res.stderr.count("\n") == 1
 
     out = tmp_path / "models.parquet"
     res = run("models", "--samples", samples, "--validation-accuracy", val, "--search", search,
@@ -232,3 +250,20 @@ def test_cli_scale(tmp_path):
     assert "size 5 skipped" in res.stderr
     want = scaling.models_sweep(mux.first_k_samples(graded, 2), accs, pl.read_parquet(search), [2, 3, 5])
     assert pl.read_parquet(out).equals(want) and want["n_models"].to_list() == [2, 2, 3, 3]
+
+
+def test_sweep_confidence_denominator_option():
+    """The sweep follows selection.confidence_denominator: a scores 1/3 of k but 1/1 of its answers."""
+    rows = [dict(question_id="q", model="a", seed=0, sample=s, answer=k, answer_key=k, correct=False)
+            for s, k in enumerate(["x", None, None])]
+    rows += [dict(question_id="q", model="b", seed=0, sample=s, answer=k, answer_key=k, correct=k == "y")
+             for s, k in enumerate(["y", "y", "z"])]
+    graded = make_graded(rows)
+    accs = {"a": 0.5, "b": 0.5}
+    paper = scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=4, seed=0)
+    authors = scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=4, seed=0,
+                                    confidence_denominator="answered")
+    at3 = lambda out: out.filter((pl.col("method") == "slm_mux") & (pl.col("k") == 3))["mean"][0]  # noqa: E731
+    assert (at3(paper), at3(authors)) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="confidence_denominator"):
+        scaling.samples_sweep(graded, ["a", "b"], accs, "g", k_max=3, trials=1, confidence_denominator="x")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "real_outputs"
 
 
 def reference_rank(samples: pl.DataFrame, sizes, lam=1.0, robust_level=1, base="all", top=None,
-                   split="validation", decoding="sampled") -> list[tuple]:
+                   split="validation", decoding="sampled", exact=False) -> list[tuple]:
     rows = samples.to_dicts()
     per: dict[tuple, list[tuple]] = {}
     for r in rows:
@@ -60,22 +61,25 @@ def reference_rank(samples: pl.DataFrame, sizes, lam=1.0, robust_level=1, base="
             c = sum(1 for x in items if any(wrong(m, x) for m in subset) and any(correct(m, x) for m in subset))
             union = u / len(items)
             contra = c / len(items) if base == "all" else (c / u if u else 0.0)
-            scored.append((list(subset), size, union, contra, union - lam * contra))
-        scored.sort(key=lambda r: (-r[4], -r[2], r[0]))
+            obj = Fraction(u, len(items)) - Fraction(repr(float(lam))) * (
+                Fraction(c, len(items)) if base == "all" else (Fraction(c, u) if u else 0))
+            scored.append((list(subset), size, union, contra, union - lam * contra, obj, u))
+        scored.sort(key=lambda r: (-r[5], -r[6], r[0]))
         out.extend(scored if top is None else scored[:top])
-    out.sort(key=lambda r: (-r[4], -r[2], r[0]))
-    return [tuple(r) for r in out]
+    out.sort(key=lambda r: (-r[5], -r[6], r[0]))
+    return [tuple(r if exact else r[:5]) for r in out]
 
 
 def reference_greedy(samples, sizes, lam=1.0, robust_level=1, base="all") -> dict[int, list[str]]:
     """Greedy from the definitions: grow the best (K-1)-subset by the best single extension."""
     models = sorted(set(samples.filter((pl.col("split") == "validation") & (pl.col("decoding") == "sampled"))["model"]))
-    full = {tuple(r[0]): r for r in reference_rank(samples, range(1, max(sizes) + 1), lam, robust_level, base)}
+    full = {tuple(r[0]): r for r in reference_rank(samples, range(1, max(sizes) + 1), lam, robust_level, base,
+                                                   exact=True)}
     chosen: list[str] = []
     picks = {}
     for k in range(1, min(max(sizes), len(models)) + 1):
         cands = [full[tuple(sorted(chosen + [m]))] for m in models if m not in chosen]
-        best = min(cands, key=lambda r: (-r[4], -r[2], r[0]))
+        best = min(cands, key=lambda r: (-r[5], -r[6], r[0]))
         chosen = list(best[0])
         picks[k] = chosen
     return {k: picks[k] for k in sizes if k <= len(models)}
@@ -183,6 +187,24 @@ def test_greedy_matches_reference_greedy(table, opts, data):
 # definitions on hand-made cases
 
 
+def test_ties_are_ranked_on_exact_values_not_float_noise():
+    """Finding 5 of issue 11: with n = 500 items and lam = 1, {C,D} (union 406, no contradiction:
+    objective 0.812) and {A,B} (union 407, 1 contradiction: objective exactly 0.812, in floats
+    0.81199...) tie; the documented tie-break, union accuracy, must put {A,B} first. Floats put {C,D}
+    first before the fix."""
+    n = 500
+    u, c = np.array([406, 407]), np.array([0, 1])  # rows: {C,D}, {A,B}
+    combos = np.array([[2, 3], [0, 1]])
+    floats = u / n - 1.0 * (c / n)
+    assert floats[0] > floats[1]  # the float noise that ordered {C,D} first
+    key = search.exact_objective(u, c, n, search.rational(1.0), "all")
+    assert key[0] == key[1]
+    assert search._order(key, u, combos).tolist() == [1, 0]
+    key = search.exact_objective(u, c, n, search.rational(1.0), "union")
+    assert list(key) == [Fraction(406, 500), Fraction(407, 500) - Fraction(1, 407)]
+    assert search.rational(0.1) == Fraction(1, 10)
+
+
 def test_definitions_hand_case():
     # q0: A correct, B consistently wrong  -> union, contradiction
     # q1: A wrong with split answers, B no answer -> neither
@@ -195,9 +217,9 @@ def test_definitions_hand_case():
     df = graded_frame(recs)
     # q2: A consistently wrong ("w","w") and B correct -> contradiction too
     row = rank_subsets(df, [2]).row(0)
-    assert row == (["A", "B"], 2, 2 / 3, 2 / 3, 0.0)
+    assert row == (["A", "B"], 2, 2 / 3, 2 / 3, 0.0, 2, 2, 3, 1)
     row = rank_subsets(df, [2], contradiction_base="union", lam=0.5).row(0)
-    assert row == (["A", "B"], 2, 2 / 3, 1.0, 2 / 3 - 0.5)
+    assert row == (["A", "B"], 2, 2 / 3, 1.0, 2 / 3 - 0.5, 2, 2, 3, 1)
     singles = rank_subsets(df, [1])
     assert as_rows(singles) == [(["A"], 1, 1 / 3, 0.0, 1 / 3), (["B"], 1, 1 / 3, 0.0, 1 / 3)]
 
@@ -381,3 +403,21 @@ def test_progress_is_logged(monkeypatch, caplog):
         rank_subsets(graded_frame(recs), [2, 3])
     assert f"/ {math.comb(7, 2) + math.comb(7, 3)} subsets (" in caplog.text
     assert "subsets/s" in caplog.text
+
+
+def test_empty_samples_and_single_sample_options():
+    """Differences from the authors' code, the paper's reading by default: a sample without an
+    answer breaks consistency (or is ignored); one wrong sample is consistent (or never)."""
+    recs = []
+    for s, (ka, kb) in enumerate([("x", "w"), ("x", None)]):
+        recs.append({"model": "A", "seed": 0, "question_id": "q0", "sample": s, "answer_key": ka, "correct": True})
+        recs.append({"model": "B", "seed": 0, "question_id": "q0", "sample": s, "answer_key": kb, "correct": False})
+    df = graded_frame(recs)
+    assert rank_subsets(df, [2])["contradiction"][0] == 0.0  # B's empty sample: not consistent
+    assert rank_subsets(df, [2], empty_samples="ignore")["contradiction"][0] == 1.0
+    one = graded_frame([{"model": "A", "seed": 0, "question_id": "q0", "sample": 0, "answer_key": "x", "correct": True},
+                        {"model": "B", "seed": 0, "question_id": "q0", "sample": 0, "answer_key": "w", "correct": False}])
+    assert rank_subsets(one, [2])["contradiction"][0] == 1.0
+    assert rank_subsets(one, [2], single_sample_consistent=False)["contradiction"][0] == 0.0
+    with pytest.raises(ValueError, match="empty_samples"):
+        rank_subsets(one, [2], empty_samples="drop")

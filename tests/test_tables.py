@@ -1,5 +1,7 @@
-"""Golden tests: every table's numbers on the hand-checkable fixture (expected values derived by hand
-in tests/fixtures/results_small/build_fixture.py), determinism, and the paper reference data."""
+"""Tables on the derived fixture (tests/fixtures/results_small: samples written by hand, everything else
+derived by the project's code), the ± kinds and paper comparisons of issue 11, determinism, and the
+paper reference data. Every cell is also checked against an independent recomputation in
+tests/test_reference.py."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from slmmux import mux, tables
 from slmmux import paper_reference as paper
-from slmmux import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "results_small"
@@ -63,26 +65,28 @@ def approx(x):
 
 
 def test_method_comparison_numbers(tabs):
+    """Numbers of the derived fixture (each equals the independent recomputation, tests/test_reference.py);
+    here: which ± each row carries and where the paper's number appears."""
     t = tabs["method_comparison"]
     r = _row(t, benchmark="math", group="main", method="slm_mux")
-    assert (r["ours_accuracy"], r["ours_stderr"], r["ours_error_over"], r["ours_n"]) == (approx(87.5), approx(12.5), "seeds", 2)
-    assert (r["paper_table"], r["paper_accuracy"], r["paper_difference"]) == ("Table 1", 61.8, approx(25.7))
-    r = _row(t, benchmark="math", group="main", method="single_best_sc")
-    assert (r["ours_accuracy"], r["ours_stderr"], r["paper_accuracy"]) == (approx(100.0), approx(0.0), 58.0)
+    assert (r["ours_accuracy"], r["ours_stderr"], r["ours_error_over"], r["ours_n"], r["k"]) == (approx(75.0), approx(0.0), "seeds", 2, 3)
+    assert (r["paper_table"], r["paper_accuracy"], r["paper_difference"]) == ("Table 1", 61.8, approx(13.2))
+    r = _row(t, benchmark="math", group="main", method="single_best")  # greedy: the same answers in both seeds
+    assert (r["ours_accuracy"], r["ours_error_over"], r["ours_n"]) == (approx(87.5), "questions", 4)
+    assert r["ours_stderr"] == approx(100 * (0.875 * 0.125 / 4) ** 0.5) and r["paper_accuracy"] == 56.8
     r = _row(t, benchmark="math", group="main", method="agent_forest")
     assert (r["ours_accuracy"], r["ours_stderr"], r["paper_accuracy"]) == (approx(62.5), approx(12.5), None)
     r = _row(t, benchmark="math", group="main", method="moa")
-    assert (r["ours_accuracy"], r["paper_accuracy"], r["paper_difference"]) == (approx(37.5), 51.4, approx(-13.9))
-    r = _row(t, benchmark="gsm8k", group="main", method="slm_mux")
-    assert (r["ours_accuracy"], r["paper_difference"]) == (approx(87.5), approx(-0.3))
+    assert (r["ours_accuracy"], r["ours_error_over"], r["paper_accuracy"], r["paper_difference"]) == (
+        approx(37.5), "questions", 51.4, approx(-13.9))
     r = _row(t, benchmark="gsm8k", group="s2r1", method="slm_mux")
-    assert (r["ours_accuracy"], r["paper_table"], r["paper_accuracy"], r["paper_difference"]) == (approx(100.0), "Table 2", 85.2, approx(14.8))
+    assert (r["ours_accuracy"], r["paper_table"], r["paper_accuracy"], r["paper_difference"]) == (approx(87.5), "Table 2", 85.2, approx(2.3))
     r = _row(t, benchmark="math", group="s2r1", method="slm_mux")  # b + c: not a paper pair
-    assert (r["ours_accuracy"], r["paper_accuracy"]) == (approx(62.5), None)
+    assert (r["ours_accuracy"], r["paper_accuracy"]) == (approx(75.0), None)
     md = t.markdown()
-    assert "| main | SLM-MUX | 87.5 ± 12.5 | 61.8 ± 1.2 | +25.7 | 87.5 ± 12.5 | 87.8 ± 0.6 | -0.3 |" in md
-    assert "| main | Mixture-of-Agents | 37.5 ± 12.5 | 51.4 ± 2.2 | -13.9 | — | 81.6 ± 1.7 | — |" in md
-    assert "over seeds (n = 2 seeds)" in md and "Inputs: " in md and "selection/math/main.parquet (sha256 " in md
+    assert "| main | SLM-MUX | 75.0 ± 0.0 | 61.8 ± 1.2 | +13.2 | 87.5 ± 12.5 | 87.8 ± 0.6 | -0.3 |" in md
+    assert "| main | Mixture-of-Agents | 37.5 ± 24.2 | 51.4 ± 2.2 | -13.9 | — | 81.6 ± 1.7 | — |" in md
+    assert "over runs" in md and "over questions, sqrt(p(1-p)/n)" in md and "selection/math/main.parquet (sha256 " in md
 
 
 def test_searched_groups_numbers(tabs):
@@ -90,78 +94,111 @@ def test_searched_groups_numbers(tabs):
     assert t.data.height == 2  # only s<K>r<R> groups, not the fixed group "main"
     r = _row(t, benchmark="gsm8k", group="s2r1")
     assert r["models"] == "a + b" and r["best_single_model"] == "b"
-    assert (r["best_single_accuracy"], r["best_single_stderr"]) == (approx(87.5), approx(12.5))
-    assert (r["slm_mux_accuracy"], r["gain"]) == (approx(100.0), approx(12.5))
+    assert (r["best_single_accuracy"], r["best_single_error_over"], r["slm_mux_accuracy"], r["gain"]) == (
+        approx(87.5), "questions", approx(87.5), approx(0.0))
     assert (r["paper_group"], r["paper_best_single"], r["paper_slm_mux"], r["paper_gain"]) == ("2", 80.8, 85.2, approx(4.4))
     r = _row(t, benchmark="math", group="s2r1")
     assert r["models"] == "b + c" and r["best_single_model"] == "c" and r["paper_slm_mux"] is None
-    assert (r["best_single_accuracy"], r["slm_mux_accuracy"], r["gain"]) == (approx(50.0), approx(62.5), approx(12.5))
-    assert "| GSM8K | s2r1 | a + b | 87.5 ± 12.5 (b) | 100.0 ± 0.0 | +12.5 | 2 | 80.8 ± 2.1 | 85.2 ± 0.7 | +4.4 |" in t.markdown()
+    assert "| GSM8K | s2r1 | a + b | 87.5 ± 16.5 (b) | 87.5 ± 12.5 | +0.0 | 2 | 80.8 ± 2.1 | 85.2 ± 0.7 | +4.4 |" in t.markdown()
 
 
 def test_agent_forest_numbers(tabs):
     t = tabs["agent_forest"]
-    r = _row(t, benchmark="math", group="main", samples="2")
-    assert (r["slm_mux_accuracy"], r["slm_mux_stderr"], r["agent_forest_accuracy"], r["agent_forest_stderr"]) == (
-        approx(70.0), approx(2.0), approx(60.0), approx(3.0))
-    assert r["slm_mux_error_over"] == "trials" and r["slm_mux_n"] == 3
-    r = _row(t, benchmark="math", group="main", samples="best")
-    assert (r["slm_mux_k"], r["slm_mux_accuracy"], r["agent_forest_k"], r["agent_forest_accuracy"]) == (3, approx(80.0), 4, approx(75.0))
-    assert r["paper_slm_mux"] is None
-    r = _row(t, benchmark="gsm8k", group="s2r1", samples="best")
-    assert (r["slm_mux_k"], r["slm_mux_accuracy"], r["agent_forest_k"], r["agent_forest_accuracy"]) == (4, approx(95.0), 3, approx(82.0))
-    assert (r["paper_slm_mux"], r["paper_agent_forest"]) == (86.5, 84.3)
     r = _row(t, benchmark="gsm8k", group="s2r1", samples="2")
+    assert (r["slm_mux_error_over"], r["slm_mux_n"]) == ("seeds", 2)
     assert (r["paper_slm_mux"], r["paper_agent_forest"]) == (82.1, 77.7)
-    assert "Monte Carlo trials (n = 3 trials)" in t.markdown()
+    r = _row(t, benchmark="gsm8k", group="s2r1", samples="best")
+    assert (r["paper_slm_mux"], r["paper_agent_forest"]) == (86.5, 84.3)
+    assert _row(t, benchmark="math", group="main", samples="best")["paper_slm_mux"] is None
+    assert "Monte Carlo error" in t.markdown()
 
 
 def test_reference_model_numbers(tabs):
     t = tabs["reference_model"]
-    r = _row(t, benchmark="math", configuration="slm_mux:main")
-    assert (r["k"], r["ours_accuracy"], r["ours_stderr"], r["paper_accuracy"]) == (3, approx(80.0), approx(1.0), None)
     r = _row(t, benchmark="math", configuration="reference:r")
-    # one seed -> error over questions: sd([1,1,1,0]) / sqrt(4) = 0.25
-    assert (r["ours_accuracy"], r["ours_stderr"], r["ours_error_over"], r["ours_n"]) == (approx(75.0), approx(25.0), "questions", 4)
+    # greedy answers [1,1,1,0] of one seed: binomial sqrt(.75 * .25 / 4)
+    assert (r["ours_accuracy"], r["ours_stderr"], r["ours_error_over"], r["ours_n"]) == (
+        approx(75.0), approx(100 * (0.75 * 0.25 / 4) ** 0.5), "questions", 4)
     assert (r["paper_accuracy"], r["paper_difference"]) == (82.3, approx(-7.3))
     r = _row(t, benchmark="gsm8k", configuration="reference:r")
-    assert (r["status"], r["ours_accuracy"], r["paper_accuracy"]) == ("not generated", None, 90.4)
+    assert (r["status"], r["ours_accuracy"]) == ("not generated", None)
     r = _row(t, benchmark="gsm8k", configuration="slm_mux:s2r1")
-    assert (r["k"], r["ours_accuracy"], r["paper_accuracy"], r["paper_difference"]) == (4, approx(95.0), 86.5, approx(8.5))
-    md = t.markdown()
-    assert "| GSM8K | Reference r (Qwen/Qwen2.5-72B-Instruct) | not generated | 90.4 | — |" in md
-    assert "75.0 ± 25.0†" in md
+    assert r["paper_accuracy"] == 86.5 and r["ours_error_over"] == "seeds"
+    assert "| GSM8K | Reference r (Qwen/Qwen2.5-72B-Instruct) | not generated |" in t.markdown()
 
 
 def test_model_accuracy_numbers(tabs):
     t = tabs["model_accuracy"]
-    expected = {  # (benchmark, model): (greedy, greedy se, sampled, sampled se, paper greedy)
-        ("math", "a"): (37.5, 12.5, 25.0, 0.0, 31.6),
-        ("math", "b"): (50.0, 0.0, 62.5, 12.5, 48.6),
-        ("math", "c"): (87.5, 12.5, 100.0, 0.0, 56.8),
-        ("gsm8k", "a"): (12.5, 12.5, 100 / 12, 0.0, 63.4),
-        ("gsm8k", "b"): (87.5, 12.5, 87.5, 12.5, 84.2),
-        ("gsm8k", "c"): (50.0, 0.0, 37.5, 12.5, 81.6),
-    }
-    for (b, m), (g, gse, s, sse, p) in expected.items():
+    greedy = {("math", "a"): 37.5, ("math", "b"): 50.0, ("math", "c"): 87.5,
+              ("gsm8k", "a"): 12.5, ("gsm8k", "b"): 87.5, ("gsm8k", "c"): 50.0}  # SAMPLES' greedy flags
+    paper_greedy = {"a": {"math": 31.6, "gsm8k": 63.4}, "b": {"math": 48.6, "gsm8k": 84.2}, "c": {"math": 56.8, "gsm8k": 81.6}}
+    for (b, m), g in greedy.items():
         r = _row(t, benchmark=b, model=m)
-        assert (r["greedy_accuracy"], r["greedy_stderr"], r["sampled_accuracy"], r["sampled_stderr"]) == (
-            approx(g), approx(gse), approx(s), approx(sse)), (b, m)
-        assert r["paper_accuracy"] == p and r["paper_difference"] == approx(g - p)
-    r = _row(t, benchmark="math", model="r")
-    assert (r["greedy_accuracy"], r["greedy_error_over"], r["sampled_accuracy"]) == (approx(75.0), "questions", None)
+        assert (r["greedy_accuracy"], r["greedy_error_over"], r["sampled_error_over"]) == (approx(g), "questions", "seeds")
+        assert r["paper_accuracy"] == paper_greedy[m][b] and r["paper_difference"] == approx(g - paper_greedy[m][b])
+    r = _row(t, benchmark="math", model="a")  # sampled: 3/16 and 4/16 correct in seeds 0 and 1
+    assert (r["sampled_accuracy"], r["sampled_stderr"]) == (approx(21.875), approx(3.125))
 
 
-def test_token_usage_numbers(tabs):
+def test_token_usage_counts_only_the_samples_decisions_used(tabs):
+    """Finding 1 of issue 11: 4 samples generated per question, selection.k = 3; before the fix the
+    table counted all 4 (2520 tokens for math main SLM-MUX instead of 1890)."""
     t = tabs["token_usage"]
-    expected = {
-        ("math", "main", "slm_mux"): 1800, ("math", "main", "agent_forest"): 1800, ("math", "main", "oracle"): 1800,
-        ("math", "main", "single_best_sc"): 900, ("math", "main", "single_best"): 300, ("math", "main", "moa"): 5000,
-        ("math", "s2r1", "slm_mux"): 1500, ("math", "s2r1", "single_best"): 300,
-        ("gsm8k", "s2r1", "slm_mux"): 900, ("gsm8k", "s2r1", "single_best_sc"): 600, ("gsm8k", "s2r1", "single_best"): 200,
+    expected = {  # tokens: a 100, b 200, c 300, + 10 per sample index; k = 3 -> + 30 per model
+        ("math", "main", "slm_mux"): 1890, ("math", "main", "agent_forest"): 1890, ("math", "main", "oracle"): 1890,
+        ("math", "main", "single_best_sc"): 930, ("math", "main", "single_best"): 300, ("math", "main", "moa"): 5000,
+        ("math", "s2r1", "slm_mux"): 1560, ("gsm8k", "s2r1", "slm_mux"): 960, ("gsm8k", "s2r1", "single_best_sc"): 630,
+        ("gsm8k", "s2r1", "single_best"): 200,
     }
     for (b, g, m), tok in expected.items():
         assert _row(t, benchmark=b, group=g, method=m)["completion_tokens_per_question"] == approx(tok), (b, g, m)
+
+
+def _decisions(method, correct_by_seed, k, decoding, members=("a", "b"), group="g", benchmark="math"):
+    rows = [{"benchmark": benchmark, "group": group, "seed": s, "question_id": f"q{i}", "method": method,
+             "correct": bool(c), "selected_model": "a", "members": list(members), "used_models": ["a"],
+             "used_decoding": decoding, "used_seed": s, "k": k, "completion_tokens": 1}
+            for s, flags in enumerate(correct_by_seed) for i, c in enumerate(flags)]
+    return pl.DataFrame(rows, schema={c: d for c, d in mux.DECISIONS_SCHEMA.items() if c in rows[0]})
+
+
+def test_single_best_error_is_over_questions_even_with_several_seeds():
+    """Finding 4 of issue 11: Single-Best is greedy, identical across seeds; an error over seeds
+    showed ±0.0 beside the paper's ±2.2 over questions."""
+    flags = [1] * 284 + [0] * 216  # 56.8% of 500
+    dec = _decisions("single_best", [flags, flags, flags], 1, "greedy")
+    r = _row(tables.method_comparison(tables.Inputs(decisions=dec)), method="single_best")
+    assert (r["ours_error_over"], r["ours_n"], round(r["ours_stderr"], 1)) == ("questions", 500, 2.2)
+    r = _row(tables.method_comparison(tables.Inputs(decisions=_decisions("slm_mux", [flags, flags[::-1]], 3, "sampled"))),
+             method="slm_mux")
+    assert (r["ours_error_over"], r["ours_n"]) == ("seeds", 2)
+    one = tables.method_comparison(tables.Inputs(decisions=_decisions("slm_mux", [flags], 3, "sampled")))
+    assert _row(one, method="slm_mux")["ours_error_over"] == "questions" and tables.QMARK in one.markdown()
+
+
+def test_paper_numbers_only_beside_the_papers_setting():
+    """Finding 6 of issue 11: Table 1's numbers appeared beside runs of any k or temperature."""
+    hub = {"a": paper.MIXTRAL, "b": paper.LLAMA, "c": paper.GEMMA}
+    flags = [[1, 0, 1, 1]] * 2
+
+    def paper_of(k, temperature, method="slm_mux", decoding="sampled"):
+        inp = tables.Inputs(decisions=_decisions(method, flags, k, decoding, ("a", "b", "c")), hub_ids=hub,
+                            test_temperature=temperature)
+        return _row(tables.method_comparison(inp), method=method)["paper_accuracy"]
+
+    assert paper_of(3, 0.3) == 61.8
+    assert paper_of(2, 0.3) is None and paper_of(3, 0.7) is None and paper_of(3, None) is None
+    assert paper_of(1, 0.3, "single_best", "greedy") == 56.8 and paper_of(1, 0.3, "single_best", "sampled") is None
+
+
+def test_paper_gain_is_the_printed_one_and_ours_is_unrounded():
+    """Finding 6 of issue 11: GPQA group 2 printed +3.7 (48.8 - 45.1) where the paper says +3.6."""
+    hub = {"b": paper.LLAMA, "m": paper.MISTRAL_SMALL}
+    dec = pl.concat([_decisions("single_best", [[1, 1, 0]] * 2, 1, "greedy", ("b", "m"), "s2r1", "gpqa"),
+                     _decisions("slm_mux", [[1, 1, 1], [1, 1, 0]], 3, "sampled", ("b", "m"), "s2r1", "gpqa")])
+    r = _row(tables.searched_groups(tables.Inputs(decisions=dec, hub_ids=hub, test_temperature=0.3)), group="s2r1")
+    assert (r["paper_best_single"], r["paper_slm_mux"], r["paper_gain"]) == (45.1, 48.8, 3.6)
+    assert r["gain"] == approx(100 * (5 / 6 - 2 / 3))  # 16.67, not 83.3 - 66.7 = 16.6
 
 
 def test_tables_byte_identical_across_runs(built, tmp_path):
@@ -181,7 +218,7 @@ def test_latex_and_csv_formats(tabs):
     csv = tabs["agent_forest"].csv()
     header = csv.splitlines()[0].split(",")
     assert header[:4] == ["benchmark", "group", "samples", "slm_mux_k"]
-    assert "70.0000" in csv
+    assert "66.6667" in csv
 
 
 def test_missing_inputs_still_write_every_table(tmp_path):
@@ -192,9 +229,9 @@ def test_missing_inputs_still_write_every_table(tmp_path):
 
 def test_single_seed_error_is_over_questions():
     df = pl.DataFrame({"seed": [0] * 4, "question_id": ["q1", "q2", "q3", "q4"], "correct": [True, True, False, False]})
-    e = tables.estimate_runs(df)
-    assert (e.over, e.n, e.mean) == ("questions", 4, 0.5)
-    assert e.se == pytest.approx((1 / 3) ** 0.5 / 2)  # sd ddof=1 of [1,1,0,0] = sqrt(1/3), over sqrt(4)
+    e = tables.estimate_over_runs(df)
+    assert (e.over, e.n, e.mean, e.marker) == ("questions", 4, 0.5, tables.QMARK)
+    assert e.se == pytest.approx((0.25 / 4) ** 0.5)  # binomial sqrt(p(1-p)/n)
 
 
 def test_model_sheet_forms():
@@ -205,12 +242,12 @@ def test_model_sheet_forms():
 
 
 def test_paper_reference_lookup():
-    r = paper.lookup("Table 1", "gpqa", "slm_mux", {paper.MIXTRAL, paper.LLAMA, paper.GEMMA})
+    r = paper.lookup("Table 1", "gpqa", "slm_mux", {paper.MIXTRAL, paper.LLAMA, paper.GEMMA}, 3, 0.3)
     assert (r.mean, r.se) == (42.1, 0.3)
-    assert paper.lookup("Table 1", "gpqa", "slm_mux", {paper.MIXTRAL, paper.LLAMA}) is None
-    assert paper.lookup("Table 3", "math", "agent_forest", {paper.QWEN7B, paper.LLAMA}, "best").mean == 79.2
-    assert paper.lookup("Table 4", "gpqa", "reference", {paper.QWEN72B}).mean == 44.9
-    assert paper.lookup("Appendix", "gsm8k", "greedy", {paper.MIXTRAL}).mean == 63.4
+    assert paper.lookup("Table 1", "gpqa", "slm_mux", {paper.MIXTRAL, paper.LLAMA}, 3, 0.3) is None
+    assert paper.lookup("Table 3", "math", "agent_forest", {paper.QWEN7B, paper.LLAMA}, "best", 0.3).mean == 79.2
+    assert paper.lookup("Table 4", "gpqa", "reference", {paper.QWEN72B}, temperature=0.0).mean == 44.9
+    assert paper.lookup("Appendix", "gsm8k", "greedy", {paper.MIXTRAL}, temperature=0.0).mean == 63.4
     t2 = [r for r in paper.REPORTED if r.table == "Table 2"]
     assert len(t2) == 12
 
@@ -235,39 +272,52 @@ def test_committed_fixture_matches_builder(built):
         assert pl.read_parquet(committed).equals(pl.read_parquet(p)), committed
 
 
-def test_best_single_prefers_recorded_decision():
-    dec = pl.DataFrame({"benchmark": ["math"], "group": ["g"], "seed": [0], "question_id": ["q"], "method": ["single_best"],
-                        "correct": [True], "selected_model": ["a"]})
-    val = pl.DataFrame({"benchmark": ["math", "math"], "model": ["a", "c"], "validation_accuracy": [0.1, 0.9]})
-    inp = tables.Inputs(decisions=dec, validation=val)
-    assert tables.best_single_model(inp, "math", ["a", "c"], "g") == "a"
-    assert tables.best_single_model(inp, "math", ["a", "c"]) == "c"
+def test_fixture_derived_files_are_the_projects_output_from_its_samples(tmp_path):
+    """Only questions, samples, the MoA decisions and the config are written by hand; every other file
+    of the committed fixture is what the project's code derives from them (no hand-written decisions
+    contradicting their samples)."""
+    builder = _load_builder()
+    builder.write_inputs(tmp_path)
+    inputs = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
+    builder.derive(tmp_path)
+    derived = {p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet")} - inputs
+    assert {p.parts[0] for p in derived} == {"validation", "search", "selection", "scaling"}
+    committed = {p.relative_to(FIXTURE) for p in FIXTURE.rglob("*") if p.is_file() and p.name != "build_fixture.py"}
+    assert committed == inputs | derived
+    for rel in sorted(derived):
+        assert pl.read_parquet(FIXTURE / rel).equals(pl.read_parquet(tmp_path / rel)), rel
+    # the decisions agree with the samples they were derived from
+    dec = pl.read_parquet(FIXTURE / "selection" / "math" / "main.parquet")
+    assert dec.filter(pl.col("method") == "slm_mux")["members"][0].to_list() == ["a", "b", "c"]
+    assert (dec["k"].filter(dec["method"] != "single_best") == builder.K_SELECTION).all()
 
 
 def test_method_comparison_paired_significance(tabs):
-    # gsm8k main, SLM-MUX [1,1,1,1],[1,1,1,0] vs Single-Best [1,1,0,0],[1,1,0,0]: discordant 3 vs 0 over the
-    # (seed, question) pairs -> exact McNemar p = 2 * (1/2)^3 = 0.25; per-question differences (mean over
-    # seeds) 0, 0, 1, 0.5 -> +37.5 points; the bootstrap's 2.5% quantile is 0 (P(all four resampled
-    # differences are 0) = 1/16) and its 97.5% quantile 0.75 (P(mean >= 0.875) = 5/256 < 2.5% <= P(>= 0.75))
+    # gsm8k main, SLM-MUX [1,1,1,1],[1,1,1,0] vs Agent Forest [1,1,0,0],[1,0,1,0] (seeds 0, 1; the derived
+    # fixture's decisions): discordant 3 vs 0 over the (seed, question) pairs -> exact McNemar
+    # p = 2 * (1/2)^3 = 0.25; per-question differences (mean over seeds) 0, 0.5, 0.5, 0.5 -> +37.5 points.
+    # A bootstrap resample of the 4 questions draws Z zeros, Z ~ Bin(4, 1/4), mean 0.5 (4 - Z) / 4:
+    # P(Z = 4) = 1/256 < 2.5% <= P(Z >= 3) = 13/256, so the 2.5% quantile is 0.125; P(Z = 0) = 81/256,
+    # so the 97.5% quantile is 0.5
     t = tabs["method_comparison"]
-    r = _row(t, benchmark="gsm8k", group="main", method="single_best")
+    r = _row(t, benchmark="gsm8k", group="main", method="agent_forest")
     assert r["vs_slm_mux_p_value"] == approx(0.25)
-    assert (r["vs_slm_mux_difference"], r["vs_slm_mux_ci_low"], r["vs_slm_mux_ci_high"]) == (approx(37.5), approx(0.0), approx(75.0))
+    assert (r["vs_slm_mux_difference"], r["vs_slm_mux_ci_low"], r["vs_slm_mux_ci_high"]) == (approx(37.5), approx(12.5), approx(50.0))
     assert r["vs_slm_mux_n_pairs"] == 8
-    # math main: Single-Best answers exactly like SLM-MUX -> no discordant pair, p = 1, interval [0, 0]
-    r = _row(t, benchmark="math", group="main", method="single_best")
+    # gsm8k main: Single-Best answers exactly like SLM-MUX -> no discordant pair, p = 1, interval [0, 0]
+    r = _row(t, benchmark="gsm8k", group="main", method="single_best")
     assert (r["vs_slm_mux_p_value"], r["vs_slm_mux_ci_low"], r["vs_slm_mux_ci_high"]) == (1.0, 0.0, 0.0)
     # SLM-MUX and the oracle are not compared with SLM-MUX
     for m in ("slm_mux", "oracle"):
         assert _row(t, benchmark="gsm8k", group="main", method=m)["vs_slm_mux_p_value"] is None
     md = t.markdown()
-    assert "+37.5 [+0.0, +75.0] p=0.25" in md
+    assert "+37.5 [+12.5, +50.0] p=0.25" in md
     assert "exact McNemar" in md and "bootstrap" in md
 
 
 def test_paired_significance_per_seed_and_pooled(tabs):
     t = tabs["paired_significance"]
-    rows = t.data.filter((pl.col("benchmark") == "gsm8k") & (pl.col("group") == "main") & (pl.col("method") == "single_best"))
+    rows = t.data.filter((pl.col("benchmark") == "gsm8k") & (pl.col("group") == "main") & (pl.col("method") == "agent_forest"))
     assert rows["seed"].to_list() == [0, 1, None]
     s0, s1, pooled = rows.iter_rows(named=True)
     assert (s0["slm_mux_only"], s0["baseline_only"], s0["p_value"]) == (2, 0, approx(0.5))

@@ -26,13 +26,16 @@ rule select:
         code=code_of("selection.py"),
         group=group_args,
         k=selection_k_arg(),
+        confidence=config["selection"]["confidence_denominator"],
+        own_tie=config["selection"]["own_tie"],
     log:
         f"{R}/logs/select/{{benchmark}}/{{group}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "python {params.select} --samples {input.samples} --validation-accuracy {input.validation}"
-        " --group {wildcards.group} {params.group} {params.k} --out {output.decisions} 2> {log}"
+        " --group {wildcards.group} {params.group} {params.k} --confidence-denominator {params.confidence}"
+        " --own-tie {params.own_tie} --out {output.decisions} 2> {log}"
 
 
 rule search:
@@ -48,6 +51,8 @@ rule search:
         lam=config["search"]["lam"],
         robust_level=config["search"]["robust_level"],
         base=config["search"]["contradiction_base"],
+        empty_samples=config["search"]["empty_samples"],
+        single="yes" if config["search"]["single_sample_consistent"] else "no",
         method=config["search"]["method"],
         beam_width=config["search"]["beam_width"],
     log:
@@ -59,6 +64,7 @@ rule search:
     shell:
         "python {params.search} --samples {input.samples} --sizes {params.sizes} --lam {params.lam}"
         " --robust-level {params.robust_level} --contradiction-base {params.base} --method {params.method}"
+        " --empty-samples {params.empty_samples} --single-sample-consistent {params.single}"
         " --beam-width {params.beam_width} --out {output.ranking} 2> {log}"
 
 
@@ -75,6 +81,7 @@ rule scale_samples:
         k_max=config["scaling"]["k_max"],
         trials=config["scaling"]["trials"],
         seed=config["scaling"]["seed"],
+        confidence=config["selection"]["confidence_denominator"],
     log:
         f"{R}/logs/scale_samples/{{benchmark}}/{{group}}.log",
     benchmark:
@@ -84,7 +91,7 @@ rule scale_samples:
     shell:
         "python {params.scale} samples --samples {input.samples} --validation-accuracy {input.validation}"
         " --group {wildcards.group} {params.group} --k-max {params.k_max} --trials {params.trials}"
-        " --seed {params.seed} --out {output.sweep} 2> {log}"
+        " --seed {params.seed} --confidence-denominator {params.confidence} --out {output.sweep} 2> {log}"
 
 
 rule scale_models:
@@ -100,10 +107,13 @@ rule scale_models:
         code=code_of("scale.py"),
         sizes=" ".join(str(s) for s in config["search"]["sizes"]),
         k=selection_k_arg(),
+        confidence=config["selection"]["confidence_denominator"],
+        own_tie=config["selection"]["own_tie"],
     log:
         f"{R}/logs/scale_models/{{benchmark}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "python {params.scale} models --samples {input.samples} --validation-accuracy {input.validation}"
-        " --search {input.ranking} --sizes {params.sizes} {params.k} --out {output.sweep} 2> {log}"
+        " --search {input.ranking} --sizes {params.sizes} {params.k} --confidence-denominator {params.confidence}"
+        " --own-tie {params.own_tie} --out {output.sweep} 2> {log}"
