@@ -28,11 +28,13 @@ import argparse
 import sys
 import time
 
+from slmmux.vocabulary import DISCUSSION_METHODS
+
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="discuss.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--method", required=True, choices=("moa", "debate", "mav"), help="the discussion protocol")
+    ap.add_argument("--method", required=True, choices=DISCUSSION_METHODS, help="the discussion protocol")
     ap.add_argument("--questions", required=True, help="questions table (results/questions/{b}.parquet)")
     ap.add_argument("--split", default="test", choices=("validation", "test"), help="split to run (default test)")
     ap.add_argument("--group", required=True, help="name of the model group (written to the tables)")

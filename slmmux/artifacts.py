@@ -16,11 +16,7 @@ TABLE_FORMATS = ("md", "tex", "csv")
 FIGURE_KINDS = ("attribution", "search_objectives", "samples_scaling", "models_scaling", "calibration")
 FIGURE_FORMATS = ("png", "pdf")
 
-BENCHMARK_ORDER = ("math", "gpqa", "gsm8k")
-
-
-def bench_key(b: str) -> tuple:
-    return (BENCHMARK_ORDER.index(b) if b in BENCHMARK_ORDER else len(BENCHMARK_ORDER), b)
+from slmmux.vocabulary import BENCHMARK_ORDER, bench_key  # noqa: F401  (re-exported for the table and figure code)
 
 
 def expected_tables() -> list[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-BENCHMARKS = ("math", "gsm8k", "gpqa")
+from slmmux.vocabulary import BENCHMARKS  # noqa: F401  (data.BENCHMARKS: what can be loaded)
 
 BUNDLED_FILES = {
     "math": "math_500.json",

@@ -50,7 +50,9 @@ from pathlib import Path
 
 import polars as pl
 
-METHODS = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "oracle")
+from slmmux.vocabulary import SELECTION_METHODS
+
+METHODS = SELECTION_METHODS
 
 DECISIONS_SCHEMA: dict[str, pl.DataType] = {
     "benchmark": pl.String,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from slmmux.vocabulary import BENCHMARK_ORDER
+
 MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 GEMMA = "google/gemma-2-27b-it"
@@ -72,7 +74,7 @@ def _t1() -> list[Reported]:
     out = []
     for method, vals in rows.items():
         k, t = setting.get(method, (None, None))
-        for b, (m, se) in zip(("math", "gpqa", "gsm8k"), vals):
+        for b, (m, se) in zip(BENCHMARK_ORDER, vals):
             out.append(Reported("Table 1", b, method, TABLE1_MODELS, m, se, samples=k, temperature=t))
     return out
 
@@ -82,7 +84,7 @@ def _appendix() -> list[Reported]:
     return [
         Reported("Appendix", b, "greedy", frozenset({hub}), v, temperature=T_GREEDY)
         for hub, row in vals.items()
-        for b, v in zip(("math", "gpqa", "gsm8k"), row)
+        for b, v in zip(BENCHMARK_ORDER, row)
     ]
 
 

@@ -39,10 +39,10 @@ import numpy as np
 import polars as pl
 
 from slmmux import metrics, mux
+from slmmux.vocabulary import SCALING_METHODS
 
 log = logging.getLogger(__name__)
 
-SCALING_METHODS = ("slm_mux", "agent_forest")
 
 SAMPLES_SWEEP_SCHEMA: dict[str, pl.DataType] = {
     "benchmark": pl.String,

@@ -51,38 +51,30 @@ import polars as pl
 import yaml
 
 from slmmux import paper_reference as paper
-from slmmux.artifacts import BENCHMARK_ORDER, TABLE_FORMATS, TABLES, bench_key, expected_tables  # noqa: F401
+from slmmux.artifacts import TABLE_FORMATS, TABLES, expected_tables  # noqa: F401
 from slmmux.config import SEARCHED_GROUP
 from slmmux.data import file_sha256
 from slmmux.metrics import binomial_se, mean_se
+from slmmux.vocabulary import (  # noqa: F401  (figures.py imports the labels from here)
+    BENCHMARK_NAMES,
+    BENCHMARK_ORDER,
+    DISCUSSION_METHODS,
+    METHOD_NAMES,
+    METHOD_ORDER,
+    bench_key,
+    method_key,
+)
 from slmmux.significance import PAIRED_SCHEMA, paired_tests
 from slmmux.significance import method_note as significance_note
 
 
 FORMATS = TABLE_FORMATS
 
-BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K"}
-METHOD_ORDER = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "moa", "debate", "mav", "oracle")
-METHOD_NAMES = {
-    "slm_mux": "SLM-MUX",
-    "single_best": "Single-Best",
-    "single_best_sc": "Single-Best-SC",
-    "agent_forest": "Agent Forest",
-    "moa": "Mixture-of-Agents",
-    "debate": "LLM-Debate",
-    "mav": "Multi-Agent Verification",
-    "oracle": "Oracle (upper bound)",
-}
-DISCUSSION_METHODS = ("moa", "debate", "mav")
 #: Methods whose paper ± is over runs (seeds); every other method's is over questions.
 RUN_METHODS = ("slm_mux", "agent_forest", "oracle")
 DASH = "—"
 QMARK = "†"  # error over questions where the paper's is over runs (one seed)
 MCMARK = "‡"  # Monte Carlo error over trials where the paper's is over runs (one seed)
-
-
-def method_key(m: str) -> tuple:
-    return (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m)
 
 
 def group_key(g: str) -> tuple:

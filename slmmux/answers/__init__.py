@@ -82,7 +82,7 @@ __all__ = [
     "MAX_ANSWER_CHARS", "MAX_COMPLETION_CHARS",
 ]
 
-BENCHMARKS = ("math", "gsm8k", "gpqa")
+from slmmux.vocabulary import BENCHMARKS  # noqa: E402
 MAX_SYMBOLIC_CHARS = 1000
 CACHE_SIZE = 200_000
 CACHE_BYTES = 64 * 1024 * 1024  # per cache (verdicts, keys): characters of the cached strings

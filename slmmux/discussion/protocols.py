@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from slmmux.discussion import templates
 from slmmux.discussion.aggregate import majority_vote, mav_select, parse_verdict
 from slmmux.discussion.engine import Call, Executor, Reply, call_seed
+from slmmux.vocabulary import DISCUSSION_METHODS
 
-METHODS = ("moa", "debate", "mav")
+METHODS = DISCUSSION_METHODS
 DEFAULT_LAYERS = 3  # MoA paper: 3 layers
 DEFAULT_DEBATE_ROUNDS = 2  # Du et al.: two rounds of debate
 DEFAULT_CANDIDATES_PER_MODEL = 1
