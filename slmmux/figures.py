@@ -12,7 +12,7 @@ Fixed file names (each written as ``{stem}.png`` and ``{stem}.pdf``; see :func:`
 - ``discussion_{b}`` (when discussion baselines ran): MoA, LLM-Debate and MAV beside Single-Best,
   Single-Best-SC and SLM-MUX of the same group, on the questions the discussion methods answered.
 
-Error bars: as the tables' ± (slmmux.tables): over questions for Single-Best, Single-Best-SC and the
+Error bars: as the tables' ± (slmmux.tables.estimates): over questions for Single-Best, Single-Best-SC and the
 discussion baselines, over seeds for SLM-MUX (over questions with one seed); the samples-sweep figure
 uses the sweep's ``stderr`` over seeds (its Monte Carlo error ``mc_stderr`` when there is one seed). A figure whose inputs
 are absent is skipped with a logged note. Rendering is deterministic: Agg backend, fixed rcParams and
@@ -35,16 +35,9 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from slmmux.artifacts import FIGURE_FORMATS, FIGURE_KINDS, expected_figures  # noqa: E402, F401
-from slmmux.tables import (  # noqa: E402
-    BENCHMARK_NAMES,
-    DISCUSSION_METHODS,
-    METHOD_NAMES,
-    Inputs,
-    bench_key,
-    estimate_for,
-    estimate_over_runs,
-    group_key,
-)
+from slmmux.tables.estimates import estimate_for, estimate_over_runs  # noqa: E402
+from slmmux.tables.inputs import Inputs, group_key  # noqa: E402
+from slmmux.vocabulary import DISCUSSION_METHODS, benchmark_name, method_name  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +98,7 @@ def attribution(inp: Inputs, b: str, outdir: Path) -> list[Path]:
         ax.pie(counts["len"].to_list(), labels=counts["selected_model"].to_list(), autopct="%1.0f%%",
                startangle=90, counterclock=False)
         ax.set_title(f"{g} (n = {int(counts['len'].sum())})")
-    fig.suptitle(f"{BENCHMARK_NAMES.get(b, b)}: which model's answer SLM-MUX selected")
+    fig.suptitle(f"{benchmark_name(b)}: which model's answer SLM-MUX selected")
     fig.tight_layout()
     return _save(fig, outdir, f"attribution_{b}")
 
@@ -154,7 +147,7 @@ def search_objectives(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     ax.set_xticks(best["size"].to_list())
     ax.set_xlabel("number of models K (best subset per K)")
     ax.set_ylabel("percent of validation questions")
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: model-subset search objectives")
+    ax.set_title(f"{benchmark_name(b)}: model-subset search objectives")
     ax.legend()
     fig.tight_layout()
     return _save(fig, outdir, f"search_objectives_{b}")
@@ -178,7 +171,7 @@ def samples_scaling(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("samples per model k")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy vs samples per model (± s.e. over seeds)")
+    ax.set_title(f"{benchmark_name(b)}: accuracy vs samples per model (± s.e. over seeds)")
     ax.legend()
     fig.tight_layout()
     return _save(fig, outdir, f"samples_scaling_{b}")
@@ -206,7 +199,7 @@ def models_scaling(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     ax.set_xticks(union["n_models"].to_list())
     ax.set_xlabel("number of models K")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy and union accuracy vs number of models")
+    ax.set_title(f"{benchmark_name(b)}: accuracy and union accuracy vs number of models")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="lower right")
@@ -236,7 +229,7 @@ def calibration(inp: Inputs, b: str, outdir: Path) -> list[Path]:
     ax.set_ylim(-5, 105)
     ax.set_xlabel("confidence s_i of the selected model")
     ax.set_ylabel("SLM-MUX accuracy (%)")
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: accuracy per confidence (± s.e. over decisions)")
+    ax.set_title(f"{benchmark_name(b)}: accuracy per confidence (± s.e. over decisions)")
     ax.legend()
     fig.tight_layout()
     return _save(fig, outdir, f"calibration_{b}")
@@ -267,13 +260,13 @@ def discussion(inp: Inputs, b: str, outdir: Path) -> list[Path]:
         for mi, (m, e) in enumerate(bars):
             se = 0.0 if e.se is None or math.isnan(e.se) else e.se
             ax.bar(gi + (mi - (len(bars) - 1) / 2) * width, 100 * e.mean, width, yerr=100 * se, capsize=2,
-                   color=colors[m], label=None if m in labelled else METHOD_NAMES.get(m, m))
+                   color=colors[m], label=None if m in labelled else method_name(m))
             labelled.add(m)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups)
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 105)
-    ax.set_title(f"{BENCHMARK_NAMES.get(b, b)}: discussion vs single model")
+    ax.set_title(f"{benchmark_name(b)}: discussion vs single model")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return _save(fig, outdir, f"discussion_{b}")
