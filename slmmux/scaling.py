@@ -29,7 +29,6 @@ the ceiling of any selection).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -307,26 +306,6 @@ def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
     if part.height < rank:
         raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
     return sorted(part.filter(pl.col("rank") == rank)["models"][0].to_list())
-
-
-def add_group_arguments(p: argparse.ArgumentParser) -> None:
-    """Command-line options naming a model group: --group plus --models, or --search/--size/--rank."""
-    p.add_argument("--group", required=True, help="name of the model group, written to the table")
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--models", nargs="+", metavar="M", help="model keys of the group")
-    who.add_argument("--search", metavar="RANKING",
-                     help="search table (results/search/{b}.parquet); the group is its --rank-th subset of --size")
-    p.add_argument("--size", type=int, help="with --search: number of models in the subset")
-    p.add_argument("--rank", type=int, default=1, help="with --search: 1 = best subset of that size (default 1)")
-
-
-def group_from_arguments(args: argparse.Namespace) -> list[str]:
-    """The group's models from the options of :func:`add_group_arguments`."""
-    if args.models:
-        return list(args.models)
-    if args.size is None:
-        raise ValueError("--search needs --size")
-    return ranked_subset(pl.read_parquet(args.search), args.size, args.rank)
 
 
 def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:

@@ -75,9 +75,7 @@ from slmmux.tables.estimates import (
 from slmmux.tables.inputs import (
     DECISION_COLUMNS,
     Inputs,
-    add_input_arguments,
     group_key,
-    inputs_from_arguments,
     load_inputs,
     model_sheet_ids,
     read_mapping,
@@ -89,9 +87,9 @@ FORMATS = TABLE_FORMATS
 
 __all__ = [
     "BUILDERS", "DASH", "DECISION_COLUMNS", "FORMATS", "MCMARK", "QMARK", "RUN_METHODS", "TABLES", "TABLE_FORMATS",
-    "Estimate", "Inputs", "Table", "add_input_arguments", "agent_forest", "best_k", "best_single_model",
+    "Estimate", "Inputs", "Table", "agent_forest", "best_k", "best_single_model",
     "build_tables", "decision_setting", "estimate_for", "estimate_over_questions", "estimate_over_runs",
-    "expected_tables", "group_key", "inputs_from_arguments", "load_inputs", "method_comparison", "model_accuracy",
+    "expected_tables", "group_key", "load_inputs", "method_comparison", "model_accuracy",
     "model_sheet_ids", "paired_significance", "read_mapping", "reference_model", "searched_groups",
     "single_model_runs", "sweep_estimate", "token_usage", "with_paired_significance", "write_tables",
 ]
