@@ -12,7 +12,7 @@ import argparse
 
 import polars as pl
 
-from slmmux.scaling import ranked_subset
+from slmmux.search import ranked_subset
 
 
 def add_group_arguments(p: argparse.ArgumentParser) -> None:
