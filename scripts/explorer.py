@@ -23,10 +23,10 @@ from pathlib import Path
 
 import polars as pl
 
+from _group_options import add_group_arguments, group_from_arguments
 from slmmux.data import read_questions
 from slmmux.explorer import FLAGS, write_explorer
 from slmmux.samples import SamplesSchemaError, read_samples
-from slmmux.scaling import add_group_arguments, group_from_arguments
 
 log = logging.getLogger("explorer")
 

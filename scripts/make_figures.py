@@ -12,12 +12,13 @@ import argparse
 import logging
 import sys
 
+from _report_options import add_input_arguments, inputs_from_arguments
 from slmmux import figures, tables
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tables.add_input_arguments(p)
+    add_input_arguments(p)
     p.add_argument("--outdir", help="folder for the figures (e.g. results/figures); required unless --list")
     p.add_argument("--list", nargs="+", metavar="BENCHMARK",
                    help="print the figure file names produced for these benchmarks (groups from --config) and exit")
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print("make_figures: error: --outdir is required", file=sys.stderr)
         return 2
     try:
-        inp = tables.inputs_from_arguments(a)
+        inp = inputs_from_arguments(a)
         written = figures.make_figures(inp, a.outdir)
     except (OSError, ValueError, KeyError) as exc:
         print(f"make_figures: error: {exc}".replace("\n", " "), file=sys.stderr)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from _report_options import add_input_arguments, inputs_from_arguments
 from slmmux import tables
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tables.add_input_arguments(p)
+    add_input_arguments(p)
     p.add_argument("--outdir", required=True, help="folder for the tables (e.g. results/tables)")
     return p
 
@@ -23,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     a = parser().parse_args(argv)
     try:
-        inp = tables.inputs_from_arguments(a)
+        inp = inputs_from_arguments(a)
         written = tables.write_tables(tables.build_tables(inp), a.outdir)
     except (OSError, ValueError, KeyError) as exc:
         print(f"make_tables: error: {exc}".replace("\n", " "), file=sys.stderr)

@@ -29,6 +29,7 @@ import sys
 
 import polars as pl
 
+from _group_options import add_group_arguments, group_from_arguments
 from slmmux.mux import (
     CONFIDENCE_DENOMINATORS,
     OWN_TIES,
@@ -37,7 +38,7 @@ from slmmux.mux import (
     validation_accuracy_for,
 )
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
-from slmmux.scaling import add_group_arguments, group_from_arguments, models_sweep, samples_sweep
+from slmmux.scaling import models_sweep, samples_sweep
 
 log = logging.getLogger("scale")
 

@@ -28,6 +28,7 @@ import sys
 
 import polars as pl
 
+from _group_options import add_group_arguments, group_from_arguments
 from slmmux.mux import (
     CONFIDENCE_DENOMINATORS,
     OWN_TIES,
@@ -36,7 +37,6 @@ from slmmux.mux import (
     validation_accuracy_for,
 )
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
-from slmmux.scaling import add_group_arguments, group_from_arguments
 
 log = logging.getLogger("selection")
 

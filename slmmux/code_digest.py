@@ -17,6 +17,9 @@ What counts as "imported":
   (``from slmmux.answers.boxed import last_boxed`` depends on ``boxed.py``, not on all of grading,
   while ``from slmmux.answers import grade_samples`` follows ``answers/__init__.py``);
 - a string constant naming a ``slmmux`` module (``python -m slmmux.answers._worker``);
+- in a file outside the package (a script), an import of a module beside it (``from _group_options
+  import ...`` in ``scripts/scale.py``: ``python scripts/scale.py`` puts scripts/ first on ``sys.path``),
+  followed like a package module;
 - data: a module holding a string constant equal to the name of a data folder (a folder without
   ``__init__.py``) beside it in its package, e.g. ``resources.files("slmmux") / "prompts"``, brings
   in that folder's files.
@@ -69,18 +72,23 @@ def _parse_cached(path: Path, mtime_ns: int, size: int) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-def _references(root: Path, path: Path) -> tuple[set[str], set[Path]]:
-    """Module names (candidates; may be attributes) and data folders one file refers to."""
+def _references(root: Path, path: Path) -> tuple[set[str], set[Path], set[Path]]:
+    """Module names (candidates; may be attributes), data folders and, for a file outside the
+    package, the modules beside it that one file refers to."""
     tree = _parse(path)
     is_package = path.name == "__init__.py"
     own = _module_name(root, path) if path.is_relative_to(root / PACKAGE) else ""
     package = own if is_package else own.rpartition(".")[0]
     names: set[str] = set()
+    absolute: set[str] = set()  # top-level names of absolute imports: siblings of a script
     strings: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
+            absolute.update(a.name.partition(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom):
+            if not node.level and node.module:
+                absolute.add(node.module.partition(".")[0])
             if node.level:
                 if not package:
                     continue
@@ -102,11 +110,15 @@ def _references(root: Path, path: Path) -> tuple[set[str], set[Path]]:
             if s and "/" not in s and s not in (".", "..") and (here / s).is_dir() \
                     and not (here / s / "__init__.py").exists():
                 data.add(here / s)
-    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}, data
+    siblings: set[Path] = set()
+    if not own:
+        siblings = {f for f in (path.parent / f"{m}.py" for m in absolute if m != PACKAGE) if f.is_file() and f != path}
+    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}, data, siblings
 
 
 def code_files(script: str | Path, root: str | Path) -> list[Path]:
-    """The script and every file of the ``slmmux`` package under ``root`` that it depends on, sorted."""
+    """The script, the modules beside it that it imports, and every file of the ``slmmux`` package
+    under ``root`` that they depend on, sorted."""
     root = Path(root).resolve()
     files: set[Path] = set()
     followed: set[Path] = set()
@@ -119,7 +131,8 @@ def code_files(script: str | Path, root: str | Path) -> list[Path]:
         files.add(path)
         if path.suffix != ".py":
             continue
-        names, data = _references(root, path)
+        names, data, siblings = _references(root, path)
+        todo.extend(siblings)
         for name in names:
             *parents, _ = _with_parents(name)
             # the parents' __init__.py run too, but what they import is not used unless it is named

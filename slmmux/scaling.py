@@ -20,7 +20,7 @@ Votes are counted on small integers: the answer keys of each question are encode
 no Python loop runs over questions or trials.
 
 **Number of models** (:func:`models_sweep`). For each size K the best subset of that size in the
-search table (its top row, docs/dataflow.md "search") is run on the test split with
+search table (its top row, docs/dataflow.md "search"; :func:`slmmux.search.best_subsets`) is run on the test split with
 :func:`slmmux.mux.decisions`; SLM-MUX and Agent Forest accuracies are reported as mean and standard
 error over seeds (``trials`` = number of seeds), and ``union_accuracy`` is the mean over seeds of the
 fraction of test questions on which some sample of some model of the subset is correct (the oracle,
@@ -29,7 +29,6 @@ the ceiling of any selection).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -39,6 +38,7 @@ import numpy as np
 import polars as pl
 
 from slmmux import metrics, mux
+from slmmux.search import best_subsets
 from slmmux.vocabulary import SCALING_METHODS
 
 log = logging.getLogger(__name__)
@@ -285,60 +285,6 @@ def samples_sweep(
                 math.sqrt((acc[:, k - 1, :].var(axis=1, ddof=1) / trials).sum()) / len(run_seeds))
             rows.append((benchmark, group, models, method, k, mean, se, len(run_seeds), mc, trials))
     return pl.DataFrame(rows, schema=SAMPLES_SWEEP_SCHEMA, orient="row")
-
-
-def _ranked_search(search: pl.DataFrame) -> pl.DataFrame:
-    missing = {"models", "size", "rank"} - set(search.columns)
-    if missing:
-        raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
-    return search.sort(["size", "rank"])
-
-
-def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
-    """The ``rank``-th best subset (1 = best) of ``size`` models in a search table, sorted by name.
-
-    The ranking is the search's own ``rank`` column, computed on exact values (slmmux.search); it is
-    never re-derived from the floating-point ``objective`` column. Raises ``ValueError`` when the
-    table has fewer than ``rank`` subsets of that size.
-    """
-    if rank < 1:
-        raise ValueError(f"rank must be at least 1, got {rank}")
-    part = _ranked_search(search).filter(pl.col("size") == size)
-    if part.height < rank:
-        raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
-    return sorted(part.filter(pl.col("rank") == rank)["models"][0].to_list())
-
-
-def add_group_arguments(p: argparse.ArgumentParser) -> None:
-    """Command-line options naming a model group: --group plus --models, or --search/--size/--rank."""
-    p.add_argument("--group", required=True, help="name of the model group, written to the table")
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--models", nargs="+", metavar="M", help="model keys of the group")
-    who.add_argument("--search", metavar="RANKING",
-                     help="search table (results/search/{b}.parquet); the group is its --rank-th subset of --size")
-    p.add_argument("--size", type=int, help="with --search: number of models in the subset")
-    p.add_argument("--rank", type=int, default=1, help="with --search: 1 = best subset of that size (default 1)")
-
-
-def group_from_arguments(args: argparse.Namespace) -> list[str]:
-    """The group's models from the options of :func:`add_group_arguments`."""
-    if args.models:
-        return list(args.models)
-    if args.size is None:
-        raise ValueError("--search needs --size")
-    return ranked_subset(pl.read_parquet(args.search), args.size, args.rank)
-
-
-def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:
-    """The top subset of each requested size in a search table (see :func:`ranked_subset`).
-    Sizes absent from the table are left out."""
-    ranked = _ranked_search(search)
-    out = {}
-    for size in sizes:
-        part = ranked.filter(pl.col("size") == size)
-        if part.height:
-            out[int(size)] = sorted(part["models"][0].to_list())
-    return out
 
 
 def models_sweep(

@@ -33,6 +33,10 @@ words). For a subset, the union count is ``popcount(OR correct)`` and the contra
 ORs has a correct model and a different, consistently wrong one). Exhaustive search walks the
 ``(K-1)``-prefixes in lexicographic chunks, ORs each prefix once and extends it by every later
 model with one vectorised OR, so the cost is one OR and two popcounts per subset.
+
+Reading a search table (the selection, the scaling sweeps and the explorer name searched groups by it):
+:func:`ranked_subset` (the R-th best subset of K models, group ``s<K>r<R>``) and :func:`best_subsets`
+(the best subset of each size) follow the table's exact ``rank`` column, never its float ``objective``.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -469,3 +473,40 @@ def rank_subsets(samples: pl.DataFrame, sizes: Iterable[int] | int, lam: float =
                          single_sample_consistent)
     return search_bitsets(bits, sizes, lam=lam, contradiction_base=contradiction_base, top=top,
                           method=method, beam_width=beam_width)
+
+
+# --------------------------------------------------------------------------- reading a search table
+
+
+def _ranked_search(search: pl.DataFrame) -> pl.DataFrame:
+    missing = {"models", "size", "rank"} - set(search.columns)
+    if missing:
+        raise ValueError(f"search table lacks columns: {', '.join(sorted(missing))}")
+    return search.sort(["size", "rank"])
+
+
+def ranked_subset(search: pl.DataFrame, size: int, rank: int = 1) -> list[str]:
+    """The ``rank``-th best subset (1 = best) of ``size`` models in a search table, sorted by name.
+
+    The ranking is the search's own ``rank`` column, computed on exact values (:func:`rank_subsets`); it is
+    never re-derived from the floating-point ``objective`` column. Raises ``ValueError`` when the
+    table has fewer than ``rank`` subsets of that size.
+    """
+    if rank < 1:
+        raise ValueError(f"rank must be at least 1, got {rank}")
+    part = _ranked_search(search).filter(pl.col("size") == size)
+    if part.height < rank:
+        raise ValueError(f"the search table has {part.height} subset(s) of size {size}, no rank {rank}")
+    return sorted(part.filter(pl.col("rank") == rank)["models"][0].to_list())
+
+
+def best_subsets(search: pl.DataFrame, sizes: Sequence[int]) -> dict[int, list[str]]:
+    """The top subset of each requested size in a search table (see :func:`ranked_subset`).
+    Sizes absent from the table are left out."""
+    ranked = _ranked_search(search)
+    out = {}
+    for size in sizes:
+        part = ranked.filter(pl.col("size") == size)
+        if part.height:
+            out[int(size)] = sorted(part["models"][0].to_list())
+    return out

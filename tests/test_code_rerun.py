@@ -99,6 +99,37 @@ def test_relative_imports_are_followed(tmp_path):
         "slmmux/c.py"}
 
 
+def test_sibling_script_modules_are_followed(tmp_path):
+    """Scripts share command-line helpers as sibling modules (``python scripts/x.py`` puts scripts/ on
+    sys.path): the helper and what it imports count as the script's code."""
+    root = tmp_path
+    (root / "scripts").mkdir()
+    (root / "slmmux").mkdir()
+    (root / "slmmux" / "__init__.py").write_text("")
+    (root / "slmmux" / "c.py").write_text("")
+    (root / "slmmux" / "d.py").write_text("import _helper\n")  # the package never sees scripts/
+    (root / "slmmux" / "_helper.py").write_text("")
+    (root / "scripts" / "_helper.py").write_text("from slmmux.c import g\n")
+    (root / "scripts" / "_lazy.py").write_text("")
+    (root / "scripts" / "_unused.py").write_text("")
+    (root / "scripts" / "s.py").write_text(
+        "import json\nfrom _helper import f\nfrom slmmux import d\ndef main():\n    import _lazy\n")
+    assert rel(code_files(root / "scripts" / "s.py", root), root) == {
+        "scripts/s.py", "scripts/_helper.py", "scripts/_lazy.py", "slmmux/__init__.py", "slmmux/c.py", "slmmux/d.py"}
+
+
+def test_editing_a_shared_option_module_reruns_the_scripts_that_import_it(tree):
+    helper = tree / "scripts" / "_group_options.py"
+    users = ("selection.py", "scale.py", "explorer.py")
+    for s in users:
+        assert "scripts/_group_options.py" in rel(code_files(tree / "scripts" / s, tree), tree)
+    before = {s: code_digest(tree / "scripts" / s, tree) for s in (*users, "grade.py", "make_tables.py")}
+    helper.write_text(helper.read_text() + "\nDEFAULT_RANK = 1\n")
+    after = {s: code_digest(tree / "scripts" / s, tree) for s in before}
+    assert all(after[s] != before[s] for s in users)
+    assert after["grade.py"] == before["grade.py"] and after["make_tables.py"] == before["make_tables.py"]
+
+
 # -- the workflow --------------------------------------------------------------------------------------------------
 
 def job_counts(out: str) -> dict[str, int]:

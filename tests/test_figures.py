@@ -1,19 +1,25 @@
-"""Figures render on the fixture, are non-blank PNGs of the expected size, and missing inputs skip."""
+"""Figures render on the fixture, are non-blank PNGs of the expected size, and missing inputs skip; what
+each figure plots (its ``*_data`` function) equals a plain recomputation from the committed fixture's
+files (loops over their rows, no slmmux code)."""
 
 from __future__ import annotations
 
+import math
+import statistics
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from matplotlib.image import imread
 
 from slmmux import figures, tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_tables import ROOT, _load_builder, fixture_inputs  # noqa: E402
+from test_tables import FIXTURE, ROOT, _load_builder, fixture_inputs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +104,154 @@ def test_every_table_and_figure_has_a_report_caption():
     for s in stems:
         text = (report / f"{s}.rst").read_text().strip()
         assert len(text) > 80 and "\n\n" not in text, s
+
+
+# -- what the figures plot, recomputed by hand from the committed fixture -------------------------------------------
+
+BENCHMARKS = ("math", "gsm8k")
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return tables.load_inputs(**fixture_inputs(FIXTURE))
+
+
+def rows(pattern: str) -> list[dict]:
+    """Every row of the fixture's Parquet files matching ``pattern``, as plain dicts."""
+    out = []
+    for path in sorted(FIXTURE.glob(pattern)):
+        out += pl.read_parquet(path).to_dicts()
+    assert out, pattern
+    return out
+
+
+def group_order(g: str) -> tuple:
+    """Named groups by name, then searched groups s<K>r<R> (the fixture's: s2r1)."""
+    return (g.startswith("s") and g[1:].replace("r", "").isdigit(), g)
+
+
+def assert_frame_rows(got: pl.DataFrame, want: list[tuple]):
+    assert len(got.columns) == len(want[0]) if want else got.height == 0
+    assert got.height == len(want)
+    for g, w in zip(got.rows(), want):
+        assert g == pytest.approx(w, nan_ok=True), (g, w)
+
+
+def mean_over_runs(rs: list[dict]) -> tuple[float, float]:
+    """Accuracy over runs as the tables give it: the mean of the per-seed accuracies and their standard
+    error (one seed: the binomial error over questions)."""
+    per_seed = defaultdict(list)
+    for r in rs:
+        per_seed[r["seed"]].append(float(r["correct"]))
+    if len(per_seed) >= 2:
+        accs = [sum(v) / len(v) for _, v in sorted(per_seed.items())]
+        return statistics.mean(accs), statistics.stdev(accs) / math.sqrt(len(accs))
+    return mean_over_questions(rs)
+
+
+def mean_over_questions(rs: list[dict]) -> tuple[float, float]:
+    p = sum(float(r["correct"]) for r in rs) / len(rs)
+    return p, math.sqrt(p * (1 - p) / len({r["question_id"] for r in rs}))
+
+
+def test_calibration_data_is_the_share_of_correct_decisions_per_confidence(committed):
+    for b in BENCHMARKS:
+        bins = defaultdict(lambda: [0, 0])  # (group, confidence) -> [correct, n]
+        for r in rows(f"selection/{b}/*.parquet"):
+            if r["method"] == "slm_mux" and r["confidence"] is not None:
+                cell = bins[(r["group"], round(r["confidence"], 3))]
+                cell[0] += bool(r["correct"])
+                cell[1] += 1
+        want = []
+        for (g, conf), (right, n) in sorted(bins.items(), key=lambda kv: (group_order(kv[0][0]), kv[0][1])):
+            p = right / n
+            want.append((g, conf, 100 * p, 100 * math.sqrt(p * (1 - p) / max(n - 1, 1)), n))
+        assert_frame_rows(figures.calibration_data(committed, b), want)
+    # the fixture holds more than one confidence level, with right and wrong decisions
+    data = figures.calibration_data(committed, "math")
+    assert data["confidence"].n_unique() >= 2 and 0 < data["accuracy"].min() < 100
+
+
+def test_attribution_data_counts_the_selected_models(committed):
+    for b in BENCHMARKS:
+        counts = Counter((r["group"], r["selected_model"]) for r in rows(f"selection/{b}/*.parquet")
+                         if r["method"] == "slm_mux" and r["selected_model"] is not None)
+        want = [(g, m, n) for (g, m), n in sorted(counts.items(), key=lambda kv: (group_order(kv[0][0]), kv[0][1]))]
+        assert_frame_rows(figures.attribution_data(committed, b), want)
+
+
+def test_search_objectives_data_is_the_top_ranked_subset_per_size(committed):
+    for b in BENCHMARKS:
+        top = sorted((r for r in rows(f"search/{b}.parquet") if r["rank"] == 1), key=lambda r: r["size"])
+        want = [(r["size"], 100 * r["union_accuracy"], 100 * r["contradiction"], 100 * r["objective"]) for r in top]
+        assert_frame_rows(figures.search_objectives_data(committed, b), want)
+
+
+def test_samples_scaling_data_is_the_sweep_with_its_error_over_seeds(committed):
+    for b in BENCHMARKS:
+        sweep = rows(f"scaling/{b}/samples_*.parquet")
+        want = []
+        for r in sorted(sweep, key=lambda r: (group_order(r["group"]), r["method"] != "slm_mux", r["k"])):
+            err = r["stderr"] if r["seeds"] >= 2 else r["mc_stderr"]
+            err = 0.0 if err is None or math.isnan(err) else err
+            want.append((r["group"], r["method"], r["k"], 100 * r["mean"], 100 * err))
+        assert_frame_rows(figures.samples_scaling_data(committed, b), want)
+
+
+def test_models_scaling_data_is_the_sweep_and_its_union_accuracy(committed):
+    for b in BENCHMARKS:
+        sweep = rows(f"scaling/{b}/models.parquet")
+        want = [(r["method"], r["n_models"], 100 * r["mean"], 100 * (r["stderr"] if r["stderr"] is not None else 0.0))
+                for r in sorted(sweep, key=lambda r: (r["method"] != "slm_mux", r["n_models"]))]
+        union = sorted({(r["n_models"], 100 * r["union_accuracy"]) for r in sweep})
+        data = figures.models_scaling_data(committed, b)
+        assert_frame_rows(data["accuracy"], want)
+        assert_frame_rows(data["union"], union)
+
+
+def test_subject_radar_data_is_the_accuracy_per_subject(committed):
+    subject = {r["question_id"]: r["subject"] for r in rows("questions/math.parquet")}
+    decided = [r for r in rows("selection/math/*.parquet") if r["method"] == "slm_mux" and subject.get(r["question_id"])]
+    present = {subject[r["question_id"]] for r in decided}
+    subjects = [s for s in figures.MATH_SUBJECTS if s in present] + sorted(present - set(figures.MATH_SUBJECTS))
+    want = []
+    for g in sorted({r["group"] for r in decided}, key=group_order)[:2]:
+        for s in subjects:
+            part = [r for r in decided if r["group"] == g and subject[r["question_id"]] == s]
+            want.append((g, s, 100 * mean_over_runs(part)[0] if part else 0.0))
+    assert len(subjects) >= 2
+    assert_frame_rows(figures.subject_radar_data(committed), want)
+
+
+def test_discussion_data_compares_on_the_questions_discussion_answered(committed):
+    discussed = rows("discussion/math/*.parquet")
+    decisions = rows("selection/math/*.parquet") + discussed
+    want = []
+    for g in sorted({r["group"] for r in discussed}, key=group_order):
+        answered = {r["question_id"] for r in discussed if r["group"] == g}
+        for m in figures.DISCUSSION_COMPARED:
+            part = [r for r in decisions if r["group"] == g and r["method"] == m and r["question_id"] in answered]
+            if part:
+                mean, se = (mean_over_runs if m == "slm_mux" else mean_over_questions)(part)
+                want.append((g, m, 100 * mean, 0.0 if math.isnan(se) else 100 * se))
+    assert {w[1] for w in want} >= {"single_best", "slm_mux", "moa"}
+    assert_frame_rows(figures.discussion_data(committed, "math"), want)
+    assert figures.discussion_data(committed, "gsm8k").height == 0  # no discussion baselines there
+
+
+def test_theory_majority_data_is_the_binomial_majority():
+    data = figures.theory_majority_data((1, 3, 5), points=11)
+    want = []
+    for n in (1, 3, 5):
+        for i in range(11):
+            p = i / 10
+            want.append((n, p, sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(n // 2 + 1, n + 1))))
+    assert_frame_rows(data, want)
+
+
+def test_figure_data_is_empty_without_inputs():
+    inp = tables.load_inputs()
+    for name in ("attribution", "search_objectives", "samples_scaling", "calibration", "discussion"):
+        assert getattr(figures, f"{name}_data")(inp, "math").height == 0, name
+    assert figures.models_scaling_data(inp, "math") is None
+    assert figures.subject_radar_data(inp).height == 0

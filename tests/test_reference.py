@@ -159,7 +159,7 @@ def project_tables(graded: pl.DataFrame, config: dict) -> tuple[list[tables.Tabl
                                       empty_samples=s["empty_samples"],
                                       single_sample_consistent=s["single_sample_consistent"])
         if ranking.height:
-            frames.append(mux.decisions(graded, scaling.ranked_subset(ranking, 2, 1), accs, "s2r1",
+            frames.append(mux.decisions(graded, search.ranked_subset(ranking, 2, 1), accs, "s2r1",
                                         k=config["selection"]["k"]))
     inp = tables.Inputs(decisions=pl.concat(frames), samples=graded, validation=val,
                         hub_ids={m: v["model"] for m, v in config["models"].items()}, test_temperature=0.3)

@@ -193,23 +193,6 @@ def test_models_sweep_uses_top_subset_and_skips(caplog):
     assert (out["union_accuracy"] >= out["mean"] - 1e-12).all()
 
 
-def test_best_subsets_follow_the_search_rank_not_the_float_objective():
-    """Finding 5 of issue 11: the float objective column is for reading; the ranking is the search's
-    exact rank (here the float order would put d+a first)."""
-    search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.61], "rank": [2, 1, 3]})
-    assert scaling.best_subsets(search, [2, 3]) == {2: ["a", "c"]}
-
-
-def test_ranked_subset():
-    search = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
-                           "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5], "rank": [2, 1, 3]})
-    assert scaling.ranked_subset(search, 2) == ["a", "c"]
-    assert scaling.ranked_subset(search, 2, rank=3) == ["a", "d"]
-    with pytest.raises(ValueError, match="no rank 4"):
-        scaling.ranked_subset(search, 2, rank=4)
-
-
 def test_cli_scale(tmp_path):
     import subprocess
     import sys

@@ -421,3 +421,24 @@ def test_empty_samples_and_single_sample_options():
     assert rank_subsets(one, [2], single_sample_consistent=False)["contradiction"][0] == 0.0
     with pytest.raises(ValueError, match="empty_samples"):
         rank_subsets(one, [2], empty_samples="drop")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a search table
+
+
+def test_best_subsets_follow_the_search_rank_not_the_float_objective():
+    """Finding 5 of issue 11: the float objective column is for reading; the ranking is the search's
+    exact rank (here the float order would put d+a first)."""
+    table = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
+                          "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.61], "rank": [2, 1, 3]})
+    assert search.best_subsets(table, [2, 3]) == {2: ["a", "c"]}
+
+
+def test_ranked_subset():
+    table = pl.DataFrame({"models": [["b", "a"], ["c", "a"], ["d", "a"]], "size": [2, 2, 2],
+                          "union_accuracy": [0.7, 0.8, 0.9], "objective": [0.6, 0.6, 0.5], "rank": [2, 1, 3]})
+    assert search.ranked_subset(table, 2) == ["a", "c"]
+    assert search.ranked_subset(table, 2, rank=3) == ["a", "d"]
+    with pytest.raises(ValueError, match="no rank 4"):
+        search.ranked_subset(table, 2, rank=4)
