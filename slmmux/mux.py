@@ -50,6 +50,7 @@ from pathlib import Path
 
 import polars as pl
 
+from slmmux.files import read_parquet
 from slmmux.vocabulary import SELECTION_METHODS
 
 METHODS = SELECTION_METHODS
@@ -309,11 +310,7 @@ def read_validation_accuracy(path, benchmark: str | None = None) -> dict[str, fl
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"validation accuracy file not found: {path}")
-    try:
-        table = pl.read_parquet(path)
-    except Exception as exc:  # polars raises several error types for truncated or corrupt files
-        raise ValueError(f"{path} is not a readable Parquet file (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {exc}") from None
+    table = read_parquet(path)
     missing = [c for c in ("benchmark", "model", "validation_accuracy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path} is not a validation accuracy table: missing columns {', '.join(missing)}")

@@ -7,7 +7,6 @@ The sidecar JSON (``<raw>.provenance.json``) is assembled by the runner from the
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import re
@@ -15,7 +14,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from slmmux.samples import atomic_write
+from slmmux.files import file_sha256
 
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.pt", "*.pth")
 HF_SNAPSHOT_RE = re.compile(r"(?:^|/)snapshots/([0-9a-f]{40})(?:/|$)")
@@ -74,14 +73,6 @@ def device_name() -> str:
     return f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def weights_sha256(directory: str | os.PathLike) -> str:
     """sha256 over the weight files of a model directory: their names and contents, in name order."""
     directory = Path(directory)
@@ -126,17 +117,6 @@ def model_identity(model: str, revision: str | None = None) -> dict:
     except Exception:
         pass
     return ident
-
-
-def write_json_atomic(obj: dict, path: str | os.PathLike) -> None:
-    """Write JSON atomically (temporary file in the same folder, fsync, rename)."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
-
-    atomic_write(path, write)
 
 
 def command_line() -> list[str]:

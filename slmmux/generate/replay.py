@@ -139,7 +139,8 @@ def run_replay(questions: pl.DataFrame, replay_file: str | Path, *, model_key: s
     from datetime import datetime, timezone
 
     from slmmux import prompts
-    from slmmux.generate.provenance import command_line, file_sha256, library_versions, model_identity, write_json_atomic
+    from slmmux.files import file_sha256, write_json
+    from slmmux.generate.provenance import command_line, library_versions, model_identity
     from slmmux.samples import write_samples
 
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -174,7 +175,7 @@ def run_replay(questions: pl.DataFrame, replay_file: str | Path, *, model_key: s
         "command": command_line(),
     }
     write_samples(table, out)
-    write_json_atomic(sidecar, provenance)
+    write_json(sidecar, provenance)
     return table
 
 
@@ -220,7 +221,7 @@ class ReplayChatBackend(IsolatingBackend):
         return out
 
     def describe(self) -> dict:
-        from slmmux.generate.provenance import file_sha256
+        from slmmux.files import file_sha256
 
         return {"backend": "replay", "model": self.model_key, "replay_file": self.path,
                 "replay_sha256": file_sha256(self.path), "replayed_calls": len(self.rows),

@@ -33,8 +33,8 @@ import polars as pl
 
 from slmmux import prompts
 from slmmux.generate.base import ChatBackend, ChatRequest, Completion, SamplingSpec, question_seed
-from slmmux.generate.provenance import (command_line, device_name, file_sha256, library_versions, model_identity,
-                                        write_json_atomic)
+from slmmux.files import file_sha256, write_json
+from slmmux.generate.provenance import command_line, device_name, library_versions, model_identity
 from slmmux.samples import KEY_COLUMNS, RAW_SCHEMA, SPLITS, validate, write_atomic, write_samples
 
 CHUNK_RE = re.compile(r"^chunk-(\d{4,})\.parquet$")
@@ -223,7 +223,7 @@ class _TargetState:
             if config_path.exists() and json.loads(config_path.read_text()).get("identity") != identity:
                 (partial / "failures.json").unlink(missing_ok=True)
             self.first_started = _now()
-            write_json_atomic({"identity": identity, "first_started_at": self.first_started}, config_path)
+            write_json({"identity": identity, "first_started_at": self.first_started}, config_path)
         failures_path = partial / "failures.json"
         self.earlier_failures = json.loads(failures_path.read_text()) if failures_path.exists() else []
         done_df, self.next_chunk = load_checkpoint(partial)
@@ -318,7 +318,7 @@ class GenerationJob:
         """Generate every pending request, checkpointing as they finish; record failures and the backend."""
         details = backend.describe()
         for st in self.states:
-            write_json_atomic(details, st.partial / "backend.json")
+            write_json(details, st.partial / "backend.json")
         bar = _Progress(len(self.units), self.progress)
         requests = [ChatRequest(prompts.build_messages(u.row, self.states[u.target].benchmark),
                                 u.block.sampling(self.top_p, self.max_tokens),
@@ -347,7 +347,7 @@ class GenerationJob:
                     bar.update(finished, st.flush(), st.benchmark)
                     finished = 0
                 if st.failures:
-                    write_json_atomic(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
+                    write_json(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
             self.gen_seconds += time.monotonic() - t0
         self.units = []
 
@@ -412,7 +412,7 @@ class GenerationJob:
             "command": command_line(),
         }
         write_samples(table, t.out)
-        write_json_atomic(sidecar, t.provenance)
+        write_json(sidecar, t.provenance)
         return table.sort(list(KEY_COLUMNS))
 
     def remove_checkpoints(self) -> None:
