@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> str:
     from slmmux.data import read_questions
     from slmmux.discussion import discuss
     from slmmux.discussion.sheet import load_model_backends, load_model_sheet, pick_models
-    from slmmux.generate.base import SamplingSpec, open_backend
+    from slmmux.generate.base import SamplingSpec
+    from slmmux.generate.factory import open_backend
     from slmmux.generate.replay import ReplayChatBackend
     from slmmux.samples import write_atomic
 
