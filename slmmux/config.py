@@ -52,7 +52,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(None, None, f"unhashable key {key!r}", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                f"key {key!r} first given", seen[key], f"is given again", key_node.start_mark)
+                f"key {key!r} first given", seen[key], "is given again", key_node.start_mark)
         seen[key] = key_node.start_mark
     return loader.construct_mapping(node, deep=deep)
 
