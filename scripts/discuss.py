@@ -16,7 +16,7 @@ is reached through its own backend from the model sheet (backend, base_url, api_
 
 Example:
   python scripts/discuss.py --method debate --questions results/questions/gsm8k.parquet \\
-      --group g1 --models llama gemma mixtral --model-sheet config/models.yaml --backend vllm \\
+      --group g1 --models llama-3.1-8b gemma-2-27b mixtral-8x7b --model-sheet config/paper.yaml --backend vllm \\
       --seed 0 --out results/discussion/gsm8k/g1/debate/seed0.parquet \\
       --transcript results/discussion/gsm8k/g1/debate/seed0.transcript.parquet
 See docs/discussion.md.
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> str:
     from slmmux.data import read_questions
     from slmmux.discussion import discuss
     from slmmux.discussion.sheet import load_model_backends, load_model_sheet, pick_models
-    from slmmux.generate.base import SamplingSpec, open_backend
+    from slmmux.generate.base import SamplingSpec
+    from slmmux.generate.factory import open_backend
     from slmmux.generate.replay import ReplayChatBackend
     from slmmux.samples import write_atomic
 

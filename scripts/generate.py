@@ -91,7 +91,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from slmmux.data import read_questions
-    from slmmux.generate.base import ModelSpec, open_backend
+    from slmmux.generate.base import ModelSpec
+    from slmmux.generate.factory import open_backend
     from slmmux.generate.runner import GenerationJob, GenerationTarget, SampleBlock, benchmark_of
 
     if not re.fullmatch(r"[A-Za-z0-9._+-]+", args.model_key):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
 import re
 import shlex
@@ -51,7 +52,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             raise yaml.constructor.ConstructorError(None, None, f"unhashable key {key!r}", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                f"key {key!r} first given", seen[key], f"is given again", key_node.start_mark)
+                f"key {key!r} first given", seen[key], "is given again", key_node.start_mark)
         seen[key] = key_node.start_mark
     return loader.construct_mapping(node, deep=deep)
 
@@ -66,6 +67,44 @@ def load_yaml_strict(path: str | Path) -> Any:
             return yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def model_sheet_entries(data: Any, source: str = "model sheet") -> dict[str, dict]:
+    """The model entries of a loaded model sheet, ``{key: entry}`` with every entry a mapping.
+
+    Accepted shapes: ``{key: {model, ...}}``, a whole config holding that mapping under ``models``,
+    and the hub-id shorthand ``{key: "org/name"}`` (read as ``{model: "org/name"}``). Other scalars
+    beside the entries are skipped (not a model entry); an entry mapping without ``model`` is an error.
+    """
+    if isinstance(data, dict) and isinstance(data.get("models"), dict):
+        data = data["models"]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of model keys (or a top-level 'models:' mapping)")
+    entries: dict[str, dict] = {}
+    for key, entry in data.items():
+        if isinstance(entry, str):
+            entry = {"model": entry}
+        if not isinstance(entry, dict):
+            continue  # not a model entry (e.g. a scalar setting beside the models)
+        if "model" not in entry:
+            raise ConfigError(f"{source}: entry {key!r} has no 'model'")
+        entries[str(key)] = entry
+    return entries
+
+
+def read_model_sheet(path: str | Path) -> dict[str, dict]:
+    """Read a model sheet file (YAML, a duplicated key being an error, or JSON): see
+    :func:`model_sheet_entries` for the shapes accepted and the ``{key: entry}`` returned."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model sheet not found: {path}")
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if kind == "JSON" else yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - safe
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"model sheet {path} is not valid {kind}: {exc}") from None
+    return model_sheet_entries(data, f"model sheet {path}")
 
 
 def load_schema(path: str | Path) -> dict:

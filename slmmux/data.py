@@ -20,7 +20,6 @@ test split so the splits never overlap) or from the benchmark's training data on
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from importlib import resources
@@ -28,7 +27,13 @@ from pathlib import Path
 
 import polars as pl
 
+from slmmux import files
+from slmmux.files import read_parquet
 from slmmux.vocabulary import BENCHMARKS  # noqa: F401  (data.BENCHMARKS: what can be loaded)
+
+# Re-import for slmmux/tables.py only (``from slmmux.data import file_sha256``); removed once it imports
+# slmmux.files, the helper's one home.
+file_sha256 = files.file_sha256
 
 BUNDLED_FILES = {
     "math": "math_500.json",
@@ -62,14 +67,6 @@ def _check_benchmark(benchmark: str) -> None:
 def bundled_path(benchmark: str) -> Path:
     _check_benchmark(benchmark)
     return Path(str(resources.files("slmmux") / "bundled" / BUNDLED_FILES[benchmark]))
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def gsm8k_gold(solution: str) -> str:
@@ -205,11 +202,7 @@ def read_questions(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"questions file not found: {path}")
-    try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # polars raises several error types for truncated or corrupt files
-        raise ValueError(f"{path} is not a readable Parquet file (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {exc}") from None
+    df = read_parquet(path)
     missing = [c for c in QUESTION_SCHEMA if c not in df.columns]
     if missing:
         raise ValueError(f"{path} is not a questions table: missing columns {missing}")

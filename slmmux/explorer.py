@@ -38,7 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from slmmux.mux import METHODS, model_majorities
-from slmmux.samples import atomic_write
+from slmmux.files import atomic_write
 
 PAGE_SIZE = 50
 FLAGS = ("mux_wrong_model_right", "confidence_tie", "all_confident_wrong", "strict_flexible_disagree")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from slmmux.data import file_sha256
+from slmmux.files import file_sha256, write_json
 
 PACKAGES = ("slmmux", "polars", "numpy", "matplotlib", "pyarrow", "vllm", "snakemake")
 
@@ -109,6 +109,4 @@ def build_manifest(root: str | Path, inputs=(), configs=(), exclude=(), repo: st
 
 
 def write_manifest(manifest: dict, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    write_json(manifest, path)

@@ -1,13 +1,9 @@
 """SLM-MUX selection (the paper's Algorithm 1) and the baselines it is compared with.
 
-Two paths compute the same thing:
-
-- a plain per-question path, :func:`select` and the baselines :func:`single_model`,
-  :func:`self_consistency`, :func:`agent_forest`, :func:`oracle`, over Python lists of answer keys;
-- a table-level path, :func:`decisions`, over a whole graded samples table (polars group-bys, no
-  per-question Python loop), producing the decisions format of ``docs/dataflow.md``.
-
-Tests check that the two agree on random tables.
+:func:`decisions` computes every method over a whole graded samples table (polars group-bys, no
+per-question Python loop), producing the decisions format of ``docs/dataflow.md``. The tests hold a
+plain per-question implementation of the same rules over Python lists of answer keys
+(``tests/mux_reference.py``) and check that the two agree on random tables.
 
 Votes are cast on **answer keys** (the graded table's ``answer_key``, null = no answer). The grader's
 keys are canonical forms that do not simplify (``\\sqrt{12}`` and ``2\\sqrt{3}`` get different keys
@@ -45,11 +41,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from slmmux.files import read_parquet
 from slmmux.vocabulary import SELECTION_METHODS
 
 METHODS = SELECTION_METHODS
@@ -82,21 +78,8 @@ VALIDATION_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The outcome of Algorithm 1 for one question.
-
-    ``model``: the selected model; ``answer``: its majority answer (None when no model answered);
-    ``confidence``: its ``s_i = f_i(y_i*)`` in [0, 1].
-    """
-
-    model: str
-    answer: str | None
-    confidence: float
-
-
 # ---------------------------------------------------------------------------------------------
-# per-question reference path
+# the models' tie-break order
 
 
 def _accuracy_or_none(validation_accuracy: Mapping[str, float], model: str) -> float | None:
@@ -116,93 +99,6 @@ def model_priority(models: Iterable[str], validation_accuracy: Mapping[str, floa
         return (1, 0.0, m) if acc is None else (0, -acc, m)
 
     return sorted(set(models), key=rank)
-
-
-def majority(answers: Sequence[str | None]) -> tuple[str | None, float]:
-    """A model's majority answer ``y*`` and its confidence ``s = f(y*)`` (count / len(answers)).
-
-    None entries count in the denominator but never win; ties go to the answer that occurs first.
-    Returns ``(None, 0.0)`` when no sample has an answer. Raises ``ValueError`` on an empty list.
-    """
-    if len(answers) == 0:
-        raise ValueError("cannot take a majority over zero samples")
-    counts: dict[str, int] = {}
-    for a in answers:  # dicts keep insertion order = first occurrence order
-        if a is not None:
-            counts[a] = counts.get(a, 0) + 1
-    if not counts:
-        return None, 0.0
-    best = max(counts.values())
-    winner = next(a for a, c in counts.items() if c == best)
-    return winner, best / len(answers)
-
-
-def select(
-    samples: Mapping[str, Sequence[str | None]],
-    validation_accuracy: Mapping[str, float],
-    benchmark: str | None = None,
-    key: Callable[[str], str | None] | None = None,
-) -> Selection:
-    """SLM-MUX selection for one question (Algorithm 1).
-
-    ``samples`` maps each model to its k answers in sample order (None = no answer); by default the
-    answers are voting keys already (the graded table's ``answer_key``). With ``key``, raw answers are
-    given and ``key(answer)`` is the voting key; the returned answer is then the selected model's
-    first raw answer with the winning key. ``benchmark`` is accepted for symmetry with
-    ``slmmux.answers.answer_key`` and does not change the result. Tie rules: see the module docstring.
-    """
-    if not samples:
-        raise ValueError("select needs at least one model")
-    best: tuple | None = None
-    order = {m: i for i, m in enumerate(model_priority(samples, validation_accuracy))}
-    for model, answers in samples.items():
-        if len(answers) == 0:
-            raise ValueError(f"model {model!r} has no samples (k = 0)")
-        keys = list(answers) if key is None else [None if a is None else key(a) for a in answers]
-        y, s = majority(keys)
-        candidate = (-s, order[model], model, y, keys, answers)
-        if best is None or candidate[:2] < best[:2]:
-            best = candidate
-    _, _, model, y, keys, answers = best
-    answer = y if key is None or y is None else answers[keys.index(y)]
-    return Selection(model=model, answer=answer, confidence=-best[0])
-
-
-def single_model(answers: Sequence[str | None]) -> str | None:
-    """Single-model baseline: the model's first sample (its greedy sample, when that is passed)."""
-    if len(answers) == 0:
-        raise ValueError("single_model needs at least one sample")
-    return answers[0]
-
-
-def self_consistency(answers: Sequence[str | None]) -> str | None:
-    """Self-consistency of one model: its majority answer (ties: first occurrence), None if none."""
-    return majority(answers)[0]
-
-
-def agent_forest(samples: Mapping[str, Sequence[str | None]], validation_accuracy: Mapping[str, float]) -> str | None:
-    """Agent Forest: majority over the pooled samples of all models.
-
-    Ties go to the better-supported answer: pooling concatenates the models in :func:`model_priority`
-    order (highest validation accuracy first), each in its sample order, and the tied answer that
-    occurs first in that pooled order wins. None when no sample has an answer.
-    """
-    pooled: list[str | None] = []
-    for model in model_priority(samples, validation_accuracy):
-        pooled.extend(samples[model])
-    if not pooled:
-        raise ValueError("agent_forest needs at least one sample")
-    return majority(pooled)[0]
-
-
-def oracle(correct_flags: Iterable[bool] | Mapping[str, Iterable[bool]]) -> bool:
-    """Upper bound: the question counts as solved if any sample (of any model) is correct.
-
-    Accepts a flat iterable of flags or a mapping from model to its flags.
-    """
-    if isinstance(correct_flags, Mapping):
-        return any(bool(f) for flags in correct_flags.values() for f in flags)
-    return any(bool(f) for f in correct_flags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,11 +205,7 @@ def read_validation_accuracy(path, benchmark: str | None = None) -> dict[str, fl
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"validation accuracy file not found: {path}")
-    try:
-        table = pl.read_parquet(path)
-    except Exception as exc:  # polars raises several error types for truncated or corrupt files
-        raise ValueError(f"{path} is not a readable Parquet file (truncated or corrupt?): "
-                         f"{type(exc).__name__}: {exc}") from None
+    table = read_parquet(path)
     missing = [c for c in ("benchmark", "model", "validation_accuracy") if c not in table.columns]
     if missing:
         raise ValueError(f"{path} is not a validation accuracy table: missing columns {', '.join(missing)}")

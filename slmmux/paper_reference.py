@@ -1,4 +1,4 @@
-"""The paper's reported numbers (SLM-MUX, ICLR 2026, §4 of docs/paper.md) as typed data.
+"""The paper's reported numbers (SLM-MUX, "Orchestrating Small Language Models for Reasoning", ICLR 2026, §4) as typed data.
 
 Every number carries the configuration it applies to: the benchmark, the method, the exact set of
 Hugging Face hub model ids it was measured with, the samples per model (``k``: 3 in Tables 1-2, 2 or

@@ -8,7 +8,8 @@ Checked while the workflow builds its DAG, so a job that cannot load fails befor
   with their parameter counts and attention shapes (from each model's card and ``config.json``),
   times the bytes of the job's dtype;
 - **KV cache**: ``2 (K and V) x layers x KV heads x head dim x dtype bytes`` per token, for ``batch``
-  sequences of ``max_model_len`` tokens. A generation job decodes the k samples of a question together
+  sequences of ``max_model_len`` tokens; with more GPUs than KV heads, vLLM keeps one KV head per GPU,
+  so the cache takes ``tensor_parallel_size / KV heads`` times that (:func:`kv_copies`). A generation job decodes the k samples of a question together
   (batch = the largest k of its sample blocks); a discussion job one completion per question and agent
   (batch 1);
 - **overhead**: :data:`OVERHEAD_GIB` per GPU for activations and CUDA graphs (vLLM's profiling run);
@@ -137,6 +138,13 @@ class JobPlan:
         return None if self.need_gib is None else self.need_gib <= self.available_gib
 
 
+def kv_copies(size: ModelSize, tensor_parallel_size: int) -> float:
+    """How many times the KV cache is held across ``tensor_parallel_size`` GPUs: once while the KV heads
+    split over the GPUs, ``tensor_parallel_size / KV heads`` times when there are fewer KV heads than
+    GPUs (vLLM replicates a head so that every GPU holds one)."""
+    return max(1.0, tensor_parallel_size / size.kv_heads)
+
+
 def _dtype_bytes(dtype: str, size: ModelSize) -> int:
     if dtype == "auto":
         dtype = size.checkpoint_dtype or "bfloat16"
@@ -163,8 +171,8 @@ def plan_engine(job: str, gpus: int, engine: Engine, batch: int, gpu_memory_gib:
     per_token = 2 * size.layers * size.kv_heads * size.head_dim * nbytes
     p.context = context
     p.weights_gib = weights / GIB
-    p.kv_gib = batch * context * per_token / GIB
     tp = engine.tensor_parallel_size
+    p.kv_gib = batch * context * per_token / GIB * kv_copies(size, tp)
     p.need_gib = p.weights_gib + p.kv_gib + OVERHEAD_GIB * tp
     p.available_gib = gpus * gpu_memory_gib * engine.gpu_memory_utilization
     if tp > gpus:
@@ -176,9 +184,11 @@ def fix_for(p: JobPlan, gpu_memory_gib: float) -> str:
     """What to change so the job fits: a larger tensor parallel size, a shorter context, larger GPUs."""
     e, size = p.engine, p.size
     util = e.gpu_memory_utilization
+    kv_once = p.kv_gib / kv_copies(size, e.tensor_parallel_size)  # the cache held once, whatever the GPUs
     fixes = []
     for tp in TP_SIZES:
-        if tp > e.tensor_parallel_size and p.weights_gib + p.kv_gib + OVERHEAD_GIB * tp <= tp * gpu_memory_gib * util:
+        need = p.weights_gib + kv_once * kv_copies(size, tp) + OVERHEAD_GIB * tp
+        if tp > e.tensor_parallel_size and need <= tp * gpu_memory_gib * util:
             fixes.append(f"set models.{e.key}.tensor_parallel_size: {tp}")
             break
     room = p.available_gib - p.weights_gib - OVERHEAD_GIB * e.tensor_parallel_size

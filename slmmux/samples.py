@@ -14,11 +14,11 @@ A sample is identified by ``(benchmark, split, question_id, model, seed, decodin
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+
+from slmmux.files import atomic_write, read_parquet
 
 SPLITS = ("validation", "test")
 DECODINGS = ("sampled", "greedy")
@@ -112,9 +112,9 @@ def read_samples(paths: str | os.PathLike | list, graded: bool = False) -> pl.Da
         if not p.exists():
             raise FileNotFoundError(f"samples file not found: {p}")
         try:
-            df = pl.read_parquet(p)
-        except Exception as exc:  # polars raises several error types for corrupt files
-            raise SamplesSchemaError(f"{p} is not a readable Parquet file: {exc}") from exc
+            df = read_parquet(p)
+        except ValueError as exc:
+            raise SamplesSchemaError(str(exc)) from None
         frames.append(validate(df, graded=graded, source=str(p)))
     if not frames:
         return empty(graded)
@@ -122,26 +122,8 @@ def read_samples(paths: str | os.PathLike | list, graded: bool = False) -> pl.Da
     return validate(out, graded=graded, source="concatenated samples")
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
-    """Write a file atomically: ``write(tmp)`` fills a temporary file in the same folder, which is
-    fsynced and renamed over ``path``; on any failure no partial file is left behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_atomic(df: pl.DataFrame, path: str | os.PathLike) -> None:
-    """Write a table as Parquet atomically (see :func:`atomic_write`)."""
+    """Write a table as Parquet atomically (see :func:`slmmux.files.atomic_write`)."""
     atomic_write(path, df.write_parquet)
 
 

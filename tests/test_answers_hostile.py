@@ -191,16 +191,17 @@ def test_a_call_waiting_for_a_busy_pool_stops_at_its_deadline():
 
 def test_the_verdict_cache_is_bounded_in_bytes(monkeypatch):
     from slmmux import answers
+    from slmmux.answers import cache as caches  # the caches' module: equivalence and keys look them up there
 
-    cache = answers._LRU(10_000, max_bytes=100_000)
+    cache = caches.LRU(10_000, max_bytes=100_000)
     for i in range(300):
         cache.put((f"{i}" + "x" * 5000, "5", "math"), False)
     assert cache.bytes <= 100_000 and len(cache) < 30
     cache.put(("y" * 20_000, "5", "math"), True)  # larger than a tenth of the budget: not kept
     assert cache.get(("y" * 20_000, "5", "math")) is None
     # through the API: 300 distinct 9 kB answers keep at most the budget
-    small = answers._LRU(answers.CACHE_SIZE, max_bytes=200_000)
-    monkeypatch.setattr(answers, "_VERDICTS", small)
+    small = caches.LRU(caches.CACHE_SIZE, max_bytes=200_000)
+    monkeypatch.setattr(caches, "VERDICTS", small)
     for i in range(300):
         answers.equivalent_many([(f"{i}" + "0" * 9000, "5")], "gsm8k")
     assert 0 < small.bytes <= 200_000

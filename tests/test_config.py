@@ -94,3 +94,24 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
     out = proc.stdout + proc.stderr
     assert "generation" in out and "k" in out
     assert not (tmp_path / "results").exists()
+
+
+def test_read_model_sheet_is_the_one_reader(tmp_path):
+    from slmmux.config import read_model_sheet
+
+    flat = tmp_path / "m.yaml"
+    flat.write_text("a: {model: /x/a, revision: r}\nb: org/b\nnote: 3\n")
+    assert read_model_sheet(flat) == {"a": {"model": "/x/a", "revision": "r"}, "b": {"model": "org/b"}}
+    wrapped = tmp_path / "c.json"
+    wrapped.write_text('{"seeds": [0], "models": {"a": {"model": "/x/a"}}}')
+    assert read_model_sheet(wrapped) == {"a": {"model": "/x/a"}}
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("a: {model: x}\na: {model: y}\n")
+    with pytest.raises(ConfigError, match="given again"):
+        read_model_sheet(dup)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: {revision: x}\n")
+    with pytest.raises(ConfigError, match="entry 'a' has no 'model'"):
+        read_model_sheet(bad)
+    with pytest.raises(FileNotFoundError, match="model sheet not found"):
+        read_model_sheet(tmp_path / "missing.yaml")

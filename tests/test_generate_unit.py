@@ -328,7 +328,7 @@ def test_model_identity(tmp_path):
 # shutdown SIGKILLs the process (a kill during vLLM's seconds-long shutdown); "no-load" refuses to load.
 _FAKE_ENGINE = r"""
 import hashlib, os, runpy, signal, sys
-import slmmux.generate.base as base
+import slmmux.generate.factory as factory
 from slmmux.generate.base import Completion
 
 MODE = sys.argv[1]
@@ -348,7 +348,7 @@ def open_backend(name, spec, **options):
         raise RuntimeError("the model was loaded again")
     return Engine()
 
-base.open_backend = open_backend
+factory.open_backend = open_backend
 sys.argv = [sys.argv[2]] + sys.argv[3:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """

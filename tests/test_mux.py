@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mux_reference as ref
 from slmmux import mux
 from slmmux.samples import GRADED_SCHEMA, validate
 
@@ -35,61 +36,61 @@ def question_samples(draw, min_models=1, max_models=4, same_k=False):
 
 def test_highest_confidence_wins_and_k_counts_missing_answers():
     samples = {"a": ["1", "1", None], "b": ["2", "2", "2"]}
-    sel = mux.select(samples, {"a": 0.9, "b": 0.1})
-    assert sel == mux.Selection(model="b", answer="2", confidence=1.0)
-    sel = mux.select({"a": ["1", "1", None], "b": ["2", "3", "2"]}, {"a": 0.1})
+    sel = ref.select(samples, {"a": 0.9, "b": 0.1})
+    assert sel == ref.Selection(model="b", answer="2", confidence=1.0)
+    sel = ref.select({"a": ["1", "1", None], "b": ["2", "3", "2"]}, {"a": 0.1})
     assert sel.confidence == pytest.approx(2 / 3)
     assert sel.model == "a"  # tie at 2/3: a has an accuracy, b has none
 
 
 def test_confidence_tie_goes_to_highest_validation_accuracy():
     samples = {"a": ["1", "1", "2"], "b": ["2", "2", "1"]}
-    assert mux.select(samples, {"a": 0.4, "b": 0.6}).answer == "2"
-    assert mux.select(samples, {"a": 0.6, "b": 0.4}).answer == "1"
+    assert ref.select(samples, {"a": 0.4, "b": 0.6}).answer == "2"
+    assert ref.select(samples, {"a": 0.6, "b": 0.4}).answer == "1"
     # equal accuracies: name order
-    assert mux.select(samples, {"a": 0.5, "b": 0.5}).model == "a"
+    assert ref.select(samples, {"a": 0.5, "b": 0.5}).model == "a"
     # missing accuracies rank last, then name order
-    assert mux.select(samples, {}).model == "a"
-    assert mux.select(samples, {"b": 0.0}).model == "b"
-    assert mux.select(samples, {"a": math.nan, "b": 0.0}).model == "b"
+    assert ref.select(samples, {}).model == "a"
+    assert ref.select(samples, {"b": 0.0}).model == "b"
+    assert ref.select(samples, {"a": math.nan, "b": 0.0}).model == "b"
 
 
 def test_internal_tie_takes_first_occurrence():
-    assert mux.majority(["2", "1", "1", "2"]) == ("2", 0.5)
-    assert mux.majority([None, "3", "1"]) == ("3", 1 / 3)
-    assert mux.self_consistency(["1", "2"]) == "1"
+    assert ref.majority(["2", "1", "1", "2"]) == ("2", 0.5)
+    assert ref.majority([None, "3", "1"]) == ("3", 1 / 3)
+    assert ref.self_consistency(["1", "2"]) == "1"
 
 
 def test_models_without_answers():
-    sel = mux.select({"a": [None, None], "b": [None, "5"]}, {"a": 1.0, "b": 0.0})
-    assert sel == mux.Selection(model="b", answer="5", confidence=0.5)
-    sel = mux.select({"a": [None, None], "b": [None]}, {"a": 0.1, "b": 0.9})
-    assert sel == mux.Selection(model="b", answer=None, confidence=0.0)
+    sel = ref.select({"a": [None, None], "b": [None, "5"]}, {"a": 1.0, "b": 0.0})
+    assert sel == ref.Selection(model="b", answer="5", confidence=0.5)
+    sel = ref.select({"a": [None, None], "b": [None]}, {"a": 0.1, "b": 0.9})
+    assert sel == ref.Selection(model="b", answer=None, confidence=0.0)
 
 
 def test_raw_answers_with_key_never_split_a_vote():
     samples = {"a": ["1/2", "0.5", "\\frac{1}{2}", "3"], "b": ["3", "3", "1", "2"]}
     norm = {"1/2": "1/2", "0.5": "1/2", "\\frac{1}{2}": "1/2", "3": "3", "1": "1", "2": "2"}
-    sel = mux.select(samples, {"a": 0.1, "b": 0.9}, benchmark="math", key=norm.get)
-    assert sel == mux.Selection(model="a", answer="1/2", confidence=0.75)
+    sel = ref.select(samples, {"a": 0.1, "b": 0.9}, benchmark="math", key=norm.get)
+    assert sel == ref.Selection(model="a", answer="1/2", confidence=0.75)
     # without a key, the raw strings split a's vote and b wins
-    assert mux.select(samples, {"a": 0.1, "b": 0.9}).model == "b"
+    assert ref.select(samples, {"a": 0.1, "b": 0.9}).model == "b"
 
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="at least one model"):
-        mux.select({}, {})
+        ref.select({}, {})
     with pytest.raises(ValueError, match="'a' has no samples"):
-        mux.select({"a": []}, {})
+        ref.select({"a": []}, {})
 
 
 def test_baselines():
-    assert mux.single_model(["3", "1", "1"]) == "3"
-    assert mux.self_consistency([None, None]) is None
-    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {}) == "1"  # no accuracies: a first by name
-    assert mux.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {"b": 0.7, "a": 0.2}) == "2"  # b better
-    assert mux.agent_forest({"b": ["2", "2"], "a": ["1", None]}, {}) == "2"
-    assert mux.agent_forest({"a": [None], "b": [None]}, {}) is None
+    assert ref.single_model(["3", "1", "1"]) == "3"
+    assert ref.self_consistency([None, None]) is None
+    assert ref.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {}) == "1"  # no accuracies: a first by name
+    assert ref.agent_forest({"b": ["2", "1"], "a": ["1", "2"]}, {"b": 0.7, "a": 0.2}) == "2"  # b better
+    assert ref.agent_forest({"b": ["2", "2"], "a": ["1", None]}, {}) == "2"
+    assert ref.agent_forest({"a": [None], "b": [None]}, {}) is None
 
 
 def test_agent_forest_tie_goes_to_the_better_supported_answer():
@@ -103,10 +104,10 @@ def test_agent_forest_tie_goes_to_the_better_supported_answer():
     for _ in range(n):
         weak = "gold" if rng.random() < 0.45 else "w1"
         strong = "gold" if rng.random() < 0.75 else "w2"
-        right += mux.agent_forest({"a-weak": [weak], "z-strong": [strong]}, accs) == "gold"
+        right += ref.agent_forest({"a-weak": [weak], "z-strong": [strong]}, accs) == "gold"
     assert abs(right / n - 0.75) < 0.03
-    assert mux.oracle([False, True]) and not mux.oracle([False, False])
-    assert mux.oracle({"a": [False], "b": [False, True]})
+    assert ref.oracle([False, True]) and not ref.oracle([False, False])
+    assert ref.oracle({"a": [False], "b": [False, True]})
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -115,9 +116,9 @@ def test_agent_forest_tie_goes_to_the_better_supported_answer():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(KEYS, min_size=1, max_size=6), st.sampled_from([None, 0.3]))
 def test_one_model_gives_self_consistency(answers, acc):
-    sel = mux.select({"m": answers}, {} if acc is None else {"m": acc})
+    sel = ref.select({"m": answers}, {} if acc is None else {"m": acc})
     assert sel.model == "m"
-    assert sel.answer == mux.self_consistency(answers)
+    assert sel.answer == ref.self_consistency(answers)
     answered = [a for a in answers if a is not None]
     expected = max((answered.count(a) for a in answered), default=0) / len(answers)
     assert sel.confidence == expected
@@ -129,16 +130,16 @@ def test_permuting_models_changes_nothing(case, rnd):
     samples, accs = case
     items = list(samples.items())
     rnd.shuffle(items)
-    assert mux.select(dict(items), accs) == mux.select(samples, accs)
-    assert mux.agent_forest(dict(items), accs) == mux.agent_forest(samples, accs)
+    assert ref.select(dict(items), accs) == ref.select(samples, accs)
+    assert ref.agent_forest(dict(items), accs) == ref.agent_forest(samples, accs)
 
 
 @settings(max_examples=60, deadline=None)
 @given(question_samples(min_models=2))
 def test_selection_matches_algorithm_1(case):
     samples, accs = case
-    sel = mux.select(samples, accs)
-    conf = {m: mux.majority(a)[1] for m, a in samples.items()}
+    sel = ref.select(samples, accs)
+    conf = {m: ref.majority(a)[1] for m, a in samples.items()}
     s_max = max(conf.values())
     assert sel.confidence == s_max
     assert conf[sel.model] == s_max
@@ -157,10 +158,10 @@ def test_selection_matches_algorithm_1(case):
 def test_k1_most_accurate_answering_model_wins(case, data):
     samples, accs = case
     one = {m: [data.draw(KEYS)] for m in samples}
-    sel = mux.select(one, accs)
+    sel = ref.select(one, accs)
     answering = [m for m, a in one.items() if a[0] is not None]
     if answering:
-        best = mux.model_priority(answering, accs)[0]
+        best = ref.model_priority(answering, accs)[0]
         assert sel.model == best and sel.answer == one[best][0] and sel.confidence == 1.0
     else:
         assert sel.answer is None and sel.confidence == 0.0
@@ -172,8 +173,8 @@ def test_equivalent_answers_never_split_a_vote(case):
     """Spelling a key's answers differently changes nothing once votes are cast on the key."""
     samples, accs = case
     spelled = {m: [None if a is None else f"{a}#{i}" for i, a in enumerate(ans)] for m, ans in samples.items()}
-    keyed = mux.select(spelled, accs, key=lambda s: s.split("#")[0])
-    plain = mux.select(samples, accs)
+    keyed = ref.select(spelled, accs, key=lambda s: s.split("#")[0])
+    plain = ref.select(samples, accs)
     assert (keyed.model, keyed.confidence) == (plain.model, plain.confidence)
     assert (None if keyed.answer is None else keyed.answer.split("#")[0]) == plain.answer
 
@@ -218,7 +219,7 @@ def random_table(rng: random.Random, greedy: bool) -> tuple[pl.DataFrame, list[s
 
 def reference_decisions(graded: pl.DataFrame, models, accs, group) -> pl.DataFrame:
     test = graded.filter(pl.col("split") == "test")
-    best = mux.model_priority(models, accs)[0]
+    best = ref.model_priority(models, accs)[0]
     out = []
     sampled = test.filter(pl.col("decoding") == "sampled")
     for (seed, qid), part in sorted(sampled.group_by(["seed", "question_id"]), key=lambda x: x[0]):
@@ -241,7 +242,7 @@ def reference_decisions(graded: pl.DataFrame, models, accs, group) -> pl.DataFra
                             answer=answer, answer_key=key, correct=correct, selected_model=model,
                             confidence=conf, members=members, **(u or used)))
 
-        sel = mux.select(keys, accs)
+        sel = ref.select(keys, accs)
         row("slm_mux", sel.answer, *first_with(rows[sel.model], sel.answer), sel.model, sel.confidence)
         best_used = dict(used_models=[best], used_decoding="sampled", used_seed=seed, k=len(rows[best]),
                          completion_tokens=sum(r["completion_tokens"] for r in rows[best]))
@@ -250,16 +251,16 @@ def reference_decisions(graded: pl.DataFrame, models, accs, group) -> pl.DataFra
         same = greedy.filter(pl.col("seed") == seed)
         pick = same.row(0, named=True) if same.height else (
             greedy.row(0, named=True) if greedy.height else rows[best][0])
-        assert mux.single_model([pick["answer_key"]]) == pick["answer_key"]
+        assert ref.single_model([pick["answer_key"]]) == pick["answer_key"]
         row("single_best", pick["answer_key"], pick["answer"], pick["correct"], best,
             used_models=[best], used_decoding=pick["decoding"], used_seed=pick["seed"], k=1,
             completion_tokens=pick["completion_tokens"])
-        y = mux.self_consistency(keys[best])
+        y = ref.self_consistency(keys[best])
         row("single_best_sc", y, *first_with(rows[best], y), best, **best_used)
-        y = mux.agent_forest(keys, accs)
-        pooled = [r for m in mux.model_priority(models, accs) for r in rows[m]]
+        y = ref.agent_forest(keys, accs)
+        pooled = [r for m in ref.model_priority(models, accs) for r in rows[m]]
         row("agent_forest", y, *first_with(pooled, y))
-        row("oracle", None, None, mux.oracle({m: [r["correct"] for r in rows[m]] for m in models}))
+        row("oracle", None, None, ref.oracle({m: [r["correct"] for r in rows[m]] for m in models}))
     return pl.DataFrame(out, schema=mux.DECISIONS_SCHEMA)
 
 

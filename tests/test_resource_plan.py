@@ -124,3 +124,21 @@ def test_oversized_group_fails_before_any_job_starts(tmp_path):
     assert "discuss group=big (largest: qwen2.5-72b): needs" in err
     assert "generate model=qwen2.5-72b: needs" in err and "set models.qwen2.5-72b.tensor_parallel_size: 4" in err
     assert not (tmp_path / "results").exists()  # nothing ran
+
+
+def test_more_gpus_than_kv_heads_replicate_the_kv_cache(tmp_path):
+    """vLLM keeps at least one KV head per GPU: Qwen2.5-7B's 4 KV heads on 8 GPUs hold the cache twice,
+    and a suggested tensor parallel size is checked with the cache it would then take."""
+    engine = Engine("q", "Qwen/Qwen2.5-7B-Instruct", 4, "bfloat16", 8192, 0.9)
+    once = 3 * 8192 * 2 * 28 * 4 * 128 * 2 / GIB
+    assert plan_engine("g", 4, engine, 3, 80, tmp_path).kv_gib == pytest.approx(once)
+    wide = Engine("q", "Qwen/Qwen2.5-7B-Instruct", 8, "bfloat16", 8192, 0.9)
+    assert plan_engine("g", 8, wide, 3, 80, tmp_path).kv_gib == pytest.approx(2 * once)
+    # a job that does not fit one 16 GiB GPU (14.2 GiB weights + 1.3 GiB cache + 2 GiB > 14.4 GiB):
+    # tensor parallel 2 does (the cache still split over the 4 KV heads), and the fix names it
+    small = Engine("q", "Qwen/Qwen2.5-7B-Instruct", 1, "bfloat16", 8192, 0.9)
+    p = plan_engine("g", 1, small, 3, 16, tmp_path)
+    assert not p.fits
+    from slmmux.resource_plan import fix_for
+
+    assert "tensor_parallel_size: 2" in fix_for(p, 16)

@@ -1,4 +1,4 @@
-"""Compute-scaling sweeps: the vectorised sweeps equal plain per-question loops over slmmux.mux."""
+"""Compute-scaling sweeps: the vectorised sweeps equal plain per-question loops (tests/mux_reference.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mux_reference as ref
 from slmmux import metrics, mux, scaling
 from slmmux.samples import GRADED_SCHEMA, validate
 
@@ -45,7 +46,7 @@ def random_table(rng: random.Random, n_models=None, seeds=None, equal_k=False):
 
 
 def reference_sweep(pools: scaling.SamplePools, drawn: np.ndarray, accs):
-    """Plain loops: for every k, trial and question, call slmmux.mux on the drawn samples."""
+    """Plain loops: for every k, trial and question, call the per-question reference on the drawn samples."""
     n_t, n_q, n_m, k_max = drawn.shape
     mux_right = np.zeros((k_max, n_t, n_q), dtype=bool)
     forest_right = np.zeros((k_max, n_t, n_q), dtype=bool)
@@ -57,11 +58,11 @@ def reference_sweep(pools: scaling.SamplePools, drawn: np.ndarray, accs):
                     idx = drawn[t, q, m, :k]
                     keys[model] = [None if c < 0 else str(c) for c in pools.codes[q, m, idx]]
                     flags[model] = list(pools.correct[q, m, idx])
-                sel = mux.select(keys, accs)
+                sel = ref.select(keys, accs)
                 if sel.answer is not None:
                     mux_right[k - 1, t, q] = flags[sel.model][keys[sel.model].index(sel.answer)]
-                y = mux.agent_forest(keys, accs)
-                pooled = [(key, f) for model in mux.model_priority(keys, accs)
+                y = ref.agent_forest(keys, accs)
+                pooled = [(key, f) for model in ref.model_priority(keys, accs)
                           for key, f in zip(keys[model], flags[model])]
                 if y is not None:
                     mux_key = [key for key, _ in pooled]

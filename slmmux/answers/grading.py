@@ -2,7 +2,7 @@
 
 For each sample the flexible and strict answers are extracted; identical ``(answer, gold)`` pairs
 are graded once (symbolic checks run in a :class:`~slmmux.answers.pool.WorkerPool` of ``workers``
-processes with ``timeout`` seconds each). ``answer_key`` is :func:`slmmux.answers.answer_key` of the
+processes with ``timeout`` seconds each). ``answer_key`` is :func:`slmmux.answers.keys.answer_key` of the
 flexible answer (per answer, so keys agree across files, models and seeds).
 """
 
@@ -13,7 +13,9 @@ import time
 
 import polars as pl
 
-from slmmux.answers import answer_keys, equivalent_many, extract_answer
+from slmmux.answers.equivalence import equivalent_many
+from slmmux.answers.extract import extract_answer
+from slmmux.answers.keys import answer_keys
 from slmmux.answers.pool import DEFAULT_TIMEOUT, WorkerPool
 
 log = logging.getLogger(__name__)

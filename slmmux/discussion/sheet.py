@@ -1,8 +1,9 @@
 """Reading a model sheet (YAML or JSON) into :class:`~slmmux.generate.base.ModelSpec` s.
 
-Accepted shapes: a mapping ``key -> {model, revision, tensor_parallel_size, dtype, max_model_len,
-gpu_memory_utilization, enforce_eager}``, or a config with a top-level ``models:`` mapping of the same
-shape. Other keys (of the file or of an entry) are ignored; ``model`` is required.
+The file is read by :func:`slmmux.config.read_model_sheet` (the one model-sheet reader): a mapping
+``key -> {model, revision, tensor_parallel_size, dtype, max_model_len, gpu_memory_utilization,
+enforce_eager}``, or a config with a top-level ``models:`` mapping of the same shape. Other keys (of
+the file or of an entry) are ignored; ``model`` is required.
 
 Each entry may also name its own backend (:func:`load_model_backends`): ``backend`` (vllm, openai or
 replay; null = the run's default), ``base_url`` and ``api_key_env`` (openai), ``replay_file`` (replay).
@@ -10,10 +11,10 @@ replay; null = the run's default), ``base_url`` and ``api_key_env`` (openai), ``
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from slmmux.config import read_model_sheet
 from slmmux.generate.base import ModelSpec
 
 _SPEC_FIELDS = {f.name for f in fields(ModelSpec)} - {"key"}
@@ -32,43 +33,15 @@ class ModelBackend:
     replay_file: str | None = None
 
 
-def _read_entries(path: str | Path) -> dict[str, dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model sheet not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:
-        raise ValueError(f"model sheet {path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("models"), dict):
-        data = data["models"]
-    if not isinstance(data, dict):
-        raise ValueError(f"model sheet {path}: expected a mapping of model keys (or a top-level 'models:' mapping)")
-    entries: dict[str, dict] = {}
-    for key, entry in data.items():
-        if not isinstance(entry, dict):
-            continue  # not a model entry (e.g. a scalar setting beside the models)
-        if "model" not in entry:
-            raise ValueError(f"model sheet {path}: entry {key!r} has no 'model'")
-        entries[str(key)] = entry
-    return entries
-
-
 def load_model_sheet(path: str | Path) -> dict[str, ModelSpec]:
     return {key: ModelSpec(key=key, **{k: v for k, v in entry.items() if k in _SPEC_FIELDS})
-            for key, entry in _read_entries(path).items()}
+            for key, entry in read_model_sheet(path).items()}
 
 
 def load_model_backends(path: str | Path) -> dict[str, ModelBackend]:
     """Each model's own backend settings (``backend: null`` or absent: the run's default)."""
     out: dict[str, ModelBackend] = {}
-    for key, entry in _read_entries(path).items():
+    for key, entry in read_model_sheet(path).items():
         backend = entry.get("backend")
         if backend is not None and backend not in BACKENDS:
             raise ValueError(f"model sheet {path}: entry {key!r} has backend {backend!r}, expected one of "

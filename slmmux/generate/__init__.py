@@ -8,9 +8,9 @@ from slmmux.generate.base import (
     ModelSpec,
     QuestionError,
     SamplingSpec,
-    open_backend,
     question_seed,
 )
+from slmmux.generate.factory import open_backend
 
 __all__ = [
     "ChatBackend", "Completion", "GenerationError", "ModelSpec", "QuestionError", "SamplingSpec",

@@ -2,7 +2,8 @@
 
 A backend turns chat conversations into completions. It is used by the generation runner
 (:mod:`slmmux.generate.runner`) and by the multi-round discussion baselines: both depend only on the
-names defined here, never on a concrete backend.
+names defined here, never on a concrete backend. The concrete backends implement it; opening one by
+name is :func:`slmmux.generate.factory.open_backend`.
 
 Seeds: :func:`question_seed` derives the per-question sampling seed from the run seed, the model key
 and the question id alone, so a question's samples never depend on batch order or restart point.
@@ -14,9 +15,6 @@ import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
-
-BACKENDS = ("vllm", "openai")
-
 
 @dataclass(frozen=True)
 class SamplingSpec:
@@ -136,21 +134,3 @@ def question_seed(run_seed: int, model_key: str, question_id: str, salt: str = "
     payload = "\x1f".join([str(int(run_seed)), model_key, question_id, salt]).encode("utf-8")
     digest = hashlib.blake2b(payload, digest_size=8).digest()
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
-
-
-def open_backend(name: str, model: ModelSpec, **options) -> ChatBackend:
-    """Open a chat backend: ``"vllm"`` (in-process engine) or ``"openai"`` (OpenAI-compatible server).
-
-    ``options`` go to the backend's constructor (openai: ``base_url``, ``api_key_env``,
-    ``concurrency``, ``request_timeout``, ``max_retries``; vllm: ``logprobs``).
-    Replay is not a chat backend: see :mod:`slmmux.generate.replay`.
-    """
-    if name == "vllm":
-        from slmmux.generate.vllm_backend import VLLMBackend
-
-        return VLLMBackend(model, **options)
-    if name == "openai":
-        from slmmux.generate.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(model, **options)
-    raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)} (replay is not a chat backend)")

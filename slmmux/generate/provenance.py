@@ -1,21 +1,27 @@
 """Provenance of a generation run: library versions, device, model identity, file hashes.
 
-The sidecar JSON (``<raw>.provenance.json``) is assembled by the runner from these pieces. Secrets
-(API keys) never enter it: backends record the *name* of the environment variable at most.
+The sidecar JSON (``<raw>.provenance.json``) is assembled by :func:`provenance_sidecar` from these
+pieces, for generated (:mod:`slmmux.generate.runner`) and replayed (:mod:`slmmux.generate.replay`)
+samples alike. Secrets (API keys) never enter it: backends record the *name* of the environment
+variable at most.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import re
 import sys
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from slmmux.samples import atomic_write
+import polars as pl
+
+from slmmux import prompts
+from slmmux.files import file_sha256
 
 WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.pt", "*.pth")
 HF_SNAPSHOT_RE = re.compile(r"(?:^|/)snapshots/([0-9a-f]{40})(?:/|$)")
@@ -74,14 +80,6 @@ def device_name() -> str:
     return f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def weights_sha256(directory: str | os.PathLike) -> str:
     """sha256 over the weight files of a model directory: their names and contents, in name order."""
     directory = Path(directory)
@@ -128,16 +126,55 @@ def model_identity(model: str, revision: str | None = None) -> dict:
     return ident
 
 
-def write_json_atomic(obj: dict, path: str | os.PathLike) -> None:
-    """Write JSON atomically (temporary file in the same folder, fsync, rename)."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=False, default=str)
-            fh.write("\n")
-
-    atomic_write(path, write)
-
-
 def command_line() -> list[str]:
     return list(sys.argv)
+
+
+def now() -> str:
+    """The current UTC time as the sidecars record it (ISO 8601, seconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance_sidecar(*, benchmark: str, model_key: str, model: str, revision: str | None, backend_details: dict,
+                       device: str, seed: int, seed_derivation: str, blocks: Iterable, top_p: float | None,
+                       max_tokens: int | None, questions: pl.DataFrame, questions_path: str | os.PathLike | None,
+                       questions_sha256: str | None, out: str | os.PathLike, table: pl.DataFrame, started_at: str,
+                       prompt_note: str | None = None, throughput: dict | None = None,
+                       extra_tokens: dict | None = None, **extra) -> dict:
+    """The provenance sidecar of one complete raw samples table.
+
+    ``blocks`` are the :class:`~slmmux.generate.runner.SampleBlock` s generated; ``table`` is the table
+    written to ``out``; ``extra`` adds run-specific keys (e.g. resume and timing details);
+    ``extra_tokens`` adds to the token counts summed from ``table``.
+    """
+    prompt = {"benchmark": benchmark, "template": prompts.template_name(benchmark),
+              "template_text": prompts.template_text(benchmark), "template_sha256": prompts.template_hash(benchmark)}
+    if prompt_note is not None:
+        prompt["note"] = prompt_note
+    return {
+        "status": "complete",
+        "benchmark": benchmark,
+        "model_key": model_key,
+        "model": model_identity(model, revision),
+        "backend": backend_details.get("backend"),
+        "backend_details": backend_details,
+        "versions": library_versions(),
+        "device": device,
+        "seed": seed,
+        "seed_derivation": seed_derivation,
+        "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": top_p, "max_tokens": max_tokens,
+                      "decoding": b.decoding, "n_questions": questions.filter(pl.col("split") == b.split).height}
+                     for b in blocks],
+        "prompt": prompt,
+        "questions": {"path": str(questions_path) if questions_path else None, "sha256": questions_sha256,
+                      "n_questions": questions.height},
+        "output": {"path": str(out), "rows": table.height},
+        "started_at": started_at,
+        "finished_at": now(),
+        "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum()),
+                   **(extra_tokens or {})},
+        "throughput": throughput,
+        "failures": [],
+        **extra,
+        "command": command_line(),
+    }

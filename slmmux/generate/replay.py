@@ -136,45 +136,24 @@ def run_replay(questions: pl.DataFrame, replay_file: str | Path, *, model_key: s
                provenance: str | Path, questions_path: str | Path | None = None,
                top_p: float | None = None, max_tokens: int | None = None) -> pl.DataFrame:
     """Replay ``replay_file`` into the raw samples table at ``out`` with its provenance sidecar."""
-    from datetime import datetime, timezone
-
-    from slmmux import prompts
-    from slmmux.generate.provenance import command_line, file_sha256, library_versions, model_identity, write_json_atomic
+    from slmmux.files import file_sha256, write_json
+    from slmmux.generate.provenance import now, provenance_sidecar
     from slmmux.samples import write_samples
 
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = now()
     table, info = replay_samples(questions, replay_file, model_key=model_key, seed=seed, blocks=blocks)
     benchmark = benchmark_of(questions)
     info["replay_sha256"] = file_sha256(replay_file)
-    sidecar = {
-        "status": "complete",
-        "benchmark": benchmark,
-        "model_key": model_key,
-        "model": model_identity(model, revision),
-        "backend": "replay",
-        "backend_details": {"backend": "replay", **info},
-        "versions": library_versions(),
-        "device": "none (replayed completions)",
-        "seed": seed,
-        "seed_derivation": "not applicable: completions replayed from a file",
-        "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": top_p, "max_tokens": max_tokens,
-                      "decoding": b.decoding, "n_questions": questions.filter(pl.col("split") == b.split).height}
-                     for b in blocks],
-        "prompt": {"benchmark": benchmark, "template": prompts.template_name(benchmark),
-                   "template_text": prompts.template_text(benchmark), "template_sha256": prompts.template_hash(benchmark),
-                   "note": "the template this project would use; the replayed completions may come from another prompt"},
-        "questions": {"path": str(questions_path) if questions_path else None,
-                      "sha256": file_sha256(questions_path) if questions_path else None, "n_questions": questions.height},
-        "output": {"path": str(out), "rows": table.height},
-        "started_at": started,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum())},
-        "throughput": None,
-        "failures": [],
-        "command": command_line(),
-    }
+    sidecar = provenance_sidecar(
+        benchmark=benchmark, model_key=model_key, model=model, revision=revision,
+        backend_details={"backend": "replay", **info}, device="none (replayed completions)", seed=seed,
+        seed_derivation="not applicable: completions replayed from a file", blocks=blocks, top_p=top_p,
+        max_tokens=max_tokens, questions=questions, questions_path=questions_path,
+        questions_sha256=file_sha256(questions_path) if questions_path else None, out=out, table=table,
+        started_at=started,
+        prompt_note="the template this project would use; the replayed completions may come from another prompt")
     write_samples(table, out)
-    write_json_atomic(sidecar, provenance)
+    write_json(sidecar, provenance)
     return table
 
 
@@ -220,7 +199,7 @@ class ReplayChatBackend(IsolatingBackend):
         return out
 
     def describe(self) -> dict:
-        from slmmux.generate.provenance import file_sha256
+        from slmmux.files import file_sha256
 
         return {"backend": "replay", "model": self.model_key, "replay_file": self.path,
                 "replay_sha256": file_sha256(self.path), "replayed_calls": len(self.rows),

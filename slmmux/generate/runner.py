@@ -25,7 +25,6 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -33,8 +32,8 @@ import polars as pl
 
 from slmmux import prompts
 from slmmux.generate.base import ChatBackend, ChatRequest, Completion, SamplingSpec, question_seed
-from slmmux.generate.provenance import (command_line, device_name, file_sha256, library_versions, model_identity,
-                                        write_json_atomic)
+from slmmux.files import file_sha256, write_json
+from slmmux.generate.provenance import device_name, now, provenance_sidecar
 from slmmux.samples import KEY_COLUMNS, RAW_SCHEMA, SPLITS, validate, write_atomic, write_samples
 
 CHUNK_RE = re.compile(r"^chunk-(\d{4,})\.parquet$")
@@ -145,10 +144,6 @@ def partial_dir_for(out: str | Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 class _Progress:
     def __init__(self, total: int, stream: TextIO | None):
         self.total, self.stream = total, stream
@@ -222,8 +217,8 @@ class _TargetState:
         else:  # new, or holding no samples (e.g. the model failed to load): nothing to keep
             if config_path.exists() and json.loads(config_path.read_text()).get("identity") != identity:
                 (partial / "failures.json").unlink(missing_ok=True)
-            self.first_started = _now()
-            write_json_atomic({"identity": identity, "first_started_at": self.first_started}, config_path)
+            self.first_started = now()
+            write_json({"identity": identity, "first_started_at": self.first_started}, config_path)
         failures_path = partial / "failures.json"
         self.earlier_failures = json.loads(failures_path.read_text()) if failures_path.exists() else []
         done_df, self.next_chunk = load_checkpoint(partial)
@@ -281,7 +276,7 @@ class GenerationJob:
         self.model_key, self.model, self.revision, self.seed = model_key, model, revision, seed
         self.blocks, self.top_p, self.max_tokens, self.chunk_size = blocks, top_p, max_tokens, chunk_size
         self.progress = progress
-        self.started, self.t_start = _now(), time.monotonic()
+        self.started, self.t_start = now(), time.monotonic()
         self.gen_seconds = 0.0
         self.load_seconds: float | None = None  # engine start, set by the caller that opened it
         self.states: list[_TargetState] = []
@@ -318,7 +313,7 @@ class GenerationJob:
         """Generate every pending request, checkpointing as they finish; record failures and the backend."""
         details = backend.describe()
         for st in self.states:
-            write_json_atomic(details, st.partial / "backend.json")
+            write_json(details, st.partial / "backend.json")
         bar = _Progress(len(self.units), self.progress)
         requests = [ChatRequest(prompts.build_messages(u.row, self.states[u.target].benchmark),
                                 u.block.sampling(self.top_p, self.max_tokens),
@@ -335,7 +330,7 @@ class GenerationJob:
                 if isinstance(res, Exception):
                     st.failures.append({"split": u.block.split, "decoding": u.block.decoding,
                                         "question_id": u.row["question_id"], "error": f"{type(res).__name__}: {res}",
-                                        "at": _now()})
+                                        "at": now()})
                 else:
                     st.add(rows_for(u.row, u.block, self.model_key, self.seed, res))
                 if st.buffered_questions >= self.chunk_size:
@@ -347,7 +342,7 @@ class GenerationJob:
                     bar.update(finished, st.flush(), st.benchmark)
                     finished = 0
                 if st.failures:
-                    write_json_atomic(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
+                    write_json(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
             self.gen_seconds += time.monotonic() - t0
         self.units = []
 
@@ -374,45 +369,27 @@ class GenerationJob:
         backend_path = st.partial / "backend.json"
         details = json.loads(backend_path.read_text()) if backend_path.exists() else {}
         job_completion = sum(s.new_completion_tokens for s in self.states)  # the engine served them together
-        sidecar = {
-            "status": "complete",
-            "benchmark": st.benchmark,
-            "model_key": self.model_key,
-            "model": model_identity(self.model, self.revision),
-            "backend": details.get("backend"),
-            "backend_details": details,
-            "versions": library_versions(),
-            "device": details.get("device") or device_name(),
-            "seed": self.seed,
-            "seed_derivation": "question_seed(run_seed, model_key, question_id, salt=decoding): blake2b -> 31-bit",
-            "sampling": [{"split": b.split, "k": b.k, "temperature": b.temperature, "top_p": self.top_p,
-                          "max_tokens": self.max_tokens, "decoding": b.decoding,
-                          "n_questions": t.questions.filter(pl.col("split") == b.split).height} for b in self.blocks],
-            "prompt": {"benchmark": st.benchmark, "template": prompts.template_name(st.benchmark),
-                       "template_text": prompts.template_text(st.benchmark),
-                       "template_sha256": prompts.template_hash(st.benchmark)},
-            "questions": {"path": str(t.questions_path) if t.questions_path else None,
-                          "sha256": st.identity["questions_sha256"], "n_questions": t.questions.height},
-            "output": {"path": str(t.out), "rows": table.height},
-            "job_benchmarks": [s.benchmark for s in self.states],
-            "first_started_at": st.first_started,
-            "started_at": self.started,
-            "finished_at": _now(),
-            "wall_seconds": round(time.monotonic() - self.t_start, 3),
-            "tokens": {"prompt": int(table["prompt_tokens"].sum()), "completion": int(table["completion_tokens"].sum()),
-                       "this_run_prompt": st.new_prompt_tokens, "this_run_completion": st.new_completion_tokens},
-            "throughput": {"engine_load_seconds": self.load_seconds,
-                           "generation_seconds": round(self.gen_seconds, 3),
-                           "completion_tokens_per_second": round(job_completion / self.gen_seconds, 2)
-                           if self.gen_seconds and job_completion else None,
-                           "scope": "the whole job (every benchmark in the engine at once)"},
-            "resumed": {"rows_from_checkpoint": st.reused_rows},
-            "failures": [],
-            "earlier_failures": st.earlier_failures,
-            "command": command_line(),
-        }
+        sidecar = provenance_sidecar(
+            benchmark=st.benchmark, model_key=self.model_key, model=self.model, revision=self.revision,
+            backend_details=details, device=details.get("device") or device_name(), seed=self.seed,
+            seed_derivation="question_seed(run_seed, model_key, question_id, salt=decoding): blake2b -> 31-bit",
+            blocks=self.blocks, top_p=self.top_p, max_tokens=self.max_tokens, questions=t.questions,
+            questions_path=t.questions_path, questions_sha256=st.identity["questions_sha256"], out=t.out,
+            table=table, started_at=self.started,
+            extra_tokens={"this_run_prompt": st.new_prompt_tokens, "this_run_completion": st.new_completion_tokens},
+            throughput={"engine_load_seconds": self.load_seconds,
+                        "generation_seconds": round(self.gen_seconds, 3),
+                        "completion_tokens_per_second": round(job_completion / self.gen_seconds, 2)
+                        if self.gen_seconds and job_completion else None,
+                        "scope": "the whole job (every benchmark in the engine at once)"},
+            job_benchmarks=[s.benchmark for s in self.states],
+            first_started_at=st.first_started,
+            wall_seconds=round(time.monotonic() - self.t_start, 3),
+            resumed={"rows_from_checkpoint": st.reused_rows},
+            earlier_failures=st.earlier_failures,
+        )
         write_samples(table, t.out)
-        write_json_atomic(sidecar, t.provenance)
+        write_json(sidecar, t.provenance)
         return table.sort(list(KEY_COLUMNS))
 
     def remove_checkpoints(self) -> None:

@@ -1,6 +1,6 @@
 """An independent recomputation of every number in the tables, from graded samples.
 
-Written from the definitions in docs/paper.md and docs/dataflow.md (and the tie rules documented in
+Written from the definitions in the paper (SLM-MUX, ICLR 2026) and docs/dataflow.md (and the tie rules documented in
 README/docs), in plain Python loops over rows, sharing **no code** with ``slmmux`` (this module imports
 nothing from it; ``tests/test_reference.py`` checks that). It reads rows as plain dicts; the caller
 loads the Parquet files.

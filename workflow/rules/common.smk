@@ -1,4 +1,5 @@
 # Configuration validation, helper functions and wildcard constraints shared by every rule.
+import copy
 import json
 import re
 import shlex
@@ -6,9 +7,6 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
-from snakemake.utils import min_version
-
-min_version("9.0")
 
 # light imports only: this file is parsed on the submitting host and again in every cluster job
 # (tests/test_light_parse.py keeps matplotlib, slmmux.figures and slmmux.tables out)
@@ -17,6 +15,15 @@ from slmmux.code_digest import code_digest
 from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
 from slmmux.config import backend_args as quoted_backend_args
 from slmmux.resource_plan import ResourcePlanError, check_plan, format_plan, plan_jobs
+
+# The Snakefile's configfile (config/config.yaml) is the default configuration. A --configfile on the
+# command line replaces it instead of being merged into it (Snakemake would merge, so keys of the
+# default that the given file leaves out would leak into, e.g., a paper run). Done here, not with the
+# --replace-workflow-config option, because cluster jobs are started without the profile's options and
+# must parse the same configuration as the submitting host.
+if workflow.overwrite_configfiles:
+    config.clear()
+    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 try:
     # Snakemake's YAML loading keeps the last of a duplicated key silently: reread each config file
@@ -44,6 +51,24 @@ REFERENCE = config["report"]["reference_model"]
 TINY = sorted(k for k, m in config["models"].items() if m["tiny"] is not None)
 MODEL_SHEET = f"{R}/model_sheet.json"
 RESOLVED_CONFIG = f"{R}/config.resolved.json"
+
+
+# Light analysis steps run on the submitting host under a cluster executor; only generation,
+# discussion and grading go to the queue.
+localrules:
+    prepare_questions,
+    build_tiny_model,
+    model_sheet,
+    resolved_config,
+    validation_accuracy,
+    select,
+    search,
+    scale_samples,
+    scale_models,
+    tables,
+    figures,
+    manifest,
+    explorer,
 
 
 wildcard_constraints:

@@ -56,3 +56,9 @@ rule grade:
     shell:
         "python {params.grade} --samples {input.samples} --questions {input.questions}"
         " --out {output.graded} --workers {threads} 2> {log}"
+
+
+rule generations:
+    """Only the samples: generation and grading of every benchmark x model x seed."""
+    input:
+        [graded(b, MODELS) for b in BENCHMARKS],
