@@ -27,13 +27,8 @@ from pathlib import Path
 
 import polars as pl
 
-from slmmux import files
 from slmmux.files import read_parquet
 from slmmux.vocabulary import BENCHMARKS  # noqa: F401  (data.BENCHMARKS: what can be loaded)
-
-# Re-import for slmmux/tables.py only (``from slmmux.data import file_sha256``); removed once it imports
-# slmmux.files, the helper's one home.
-file_sha256 = files.file_sha256
 
 BUNDLED_FILES = {
     "math": "math_500.json",

@@ -75,7 +75,7 @@ def method_comparison(inp: Inputs) -> Table:
             members.append(f"{benchmark_name(b)} {g} = {models_str(models)} ({hubs})")
     if members:
         notes.append("Groups (as the decisions record them): " + "; ".join(members) + ".")
-    notes.append("Paper numbers (docs/paper.md §4, Table 1 or 2) appear only where benchmark, method, the group's hub "
+    notes.append("Paper numbers (the paper, §4, Table 1 or 2) appear only where benchmark, method, the group's hub "
                  "model ids, the samples per model (k = 3) and the temperature (0.3 sampled, 0 for Single-Best's "
                  "greedy answer) match; Δ = ours − paper, in points, from our unrounded accuracy.")
     notes.append(inputs_note(inp, ["decisions", "config"]))
@@ -127,7 +127,7 @@ def searched_groups(inp: Inputs) -> Table:
              "Searched groups are named s<K>r<R>: the R-th best subset of K models by the search objective "
              "(results/search); Best single is the group's Single-Best baseline (its model, as the decisions record "
              "it, in parentheses); Gain = SLM-MUX − Best single, in points, from unrounded accuracies.",
-             "Paper columns (docs/paper.md Table 2) appear where benchmark, the group's hub model ids, k = 3 and the "
+             "Paper columns (the paper, Table 2) appear where benchmark, the group's hub model ids, k = 3 and the "
              "temperature match; Paper gain is the gain the paper prints.",
              inputs_note(inp, ["decisions", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "models": pl.String, "best_single_model": pl.String,
@@ -171,7 +171,7 @@ def agent_forest(inp: Inputs) -> Table:
              "Each seed's samples are swept on their own (Monte Carlo draws of k samples per model and question, "
              "slmmux/scaling.py); the CSV's *_mc_stderr columns give the Monte Carlo error of each mean apart.",
              "best k: each method's highest mean over the swept k (ties: the smallest k), k in parentheses.",
-             "Paper columns (docs/paper.md Table 3, its group 2) appear where benchmark, hub model ids and the "
+             "Paper columns (the paper, Table 3, its group 2) appear where benchmark, hub model ids and the "
              "temperature (0.3) match.",
              inputs_note(inp, ["scaling_samples", "config"])]
     schema = {"benchmark": pl.String, "group": pl.String, "samples": pl.String, "slm_mux_k": pl.Int64,
@@ -224,7 +224,7 @@ def reference_model(inp: Inputs) -> Table:
              "SLM-MUX rows: the best mean over the samples sweep (ties: the smallest k), ± as the sweep's. Reference "
              "rows: the reference model's greedy test answers (its first sample when no greedy sample was generated), "
              "± over questions; 'not generated' when its samples are absent." if ref else "No reference model configured.",
-             "Paper columns: docs/paper.md Table 4 (reference Qwen2.5 72B), where benchmark, hub model ids and "
+             "Paper columns: the paper's Table 4 (reference Qwen2.5 72B), where benchmark, hub model ids and "
              "temperature match.",
              inputs_note(inp, ["scaling_samples", "samples", "config"])]
     schema = {"benchmark": pl.String, "configuration": pl.String, "k": pl.Int64, **sweep_schema("ours"),
@@ -255,7 +255,7 @@ def model_accuracy(inp: Inputs) -> Table:
     notes = [error_note(ests),
              "Greedy: the temperature-0 answer per question, ± over questions. Sampled: the fraction of correct sampled "
              "answers (all samples of every question), ± over runs.",
-             "Paper greedy: docs/paper.md appendix (single models at temperature 0), where the hub id matches.",
+             "Paper greedy: the paper's appendix (single models at temperature 0), where the hub id matches.",
              inputs_note(inp, ["samples", "config"])]
     schema = {"benchmark": pl.String, "model": pl.String, "hub_id": pl.String, **est_schema("greedy"),
               **est_schema("sampled"), **paper_schema("paper")}

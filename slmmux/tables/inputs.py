@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from slmmux.config import SEARCHED_GROUP
-from slmmux.data import file_sha256
+from slmmux.config import SEARCHED_GROUP, model_sheet_entries, read_model_sheet
+from slmmux.files import file_sha256
 from slmmux.vocabulary import bench_key
 
 DECISION_COLUMNS = ("benchmark", "group", "seed", "question_id", "method", "correct")
@@ -37,27 +37,9 @@ def read_mapping(path: str | Path) -> dict:
 
 
 def model_sheet_ids(sheet: dict) -> dict[str, str]:
-    """Model key -> hub id from a model sheet.
-
-    Accepts the workflow's sheet (``{key: {model: hub_id, ...}}``), a whole config holding it under
-    ``models``, or a plain ``{key: hub_id}`` mapping.
-    """
-    if isinstance(sheet.get("models"), dict):
-        sheet = sheet["models"]
-    out: dict[str, str] = {}
-    for key, entry in sheet.items():
-        if isinstance(entry, str):
-            out[str(key)] = entry
-        elif isinstance(entry, dict):
-            for field_name in ("model", "hub_id", "id"):
-                if isinstance(entry.get(field_name), str):
-                    out[str(key)] = entry[field_name]
-                    break
-            else:
-                raise ValueError(f"model sheet entry {key!r} has no 'model' (hub id) field")
-        else:
-            raise ValueError(f"model sheet entry {key!r} is neither a hub id nor a mapping")
-    return out
+    """Model key -> hub id (or local model folder) from a loaded model sheet, in any shape
+    :func:`slmmux.config.model_sheet_entries` accepts."""
+    return {str(key): entry["model"] for key, entry in model_sheet_entries(sheet).items()}
 
 
 @dataclass
@@ -161,7 +143,7 @@ def load_inputs(
     cfg = read_mapping(config) if config else {}
     hub_ids = model_sheet_ids(cfg) if isinstance(cfg.get("models"), dict) else {}
     if model_sheet:
-        hub_ids = model_sheet_ids(read_mapping(model_sheet))
+        hub_ids = model_sheet_ids(read_model_sheet(model_sheet))
     temperature = ((cfg.get("sampling") or {}).get("test") or {}).get("temperature")
     ref = reference_model or (cfg.get("report") or {}).get("reference_model")
     sources = {
