@@ -47,8 +47,8 @@ from slmmux.scaling import ranked_subset
 TABLES = ("method_comparison", "searched_groups", "agent_forest", "reference_model", "model_accuracy", "token_usage")
 FORMATS = ("md", "tex", "csv")
 
-BENCHMARK_ORDER = ("math", "gpqa", "gsm8k")
-BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K"}
+BENCHMARK_ORDER = ("math", "gpqa", "gsm8k", "arith")
+BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K", "arith": "Arith"}
 METHOD_ORDER = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "moa", "debate", "mav", "oracle")
 METHOD_NAMES = {
     "slm_mux": "SLM-MUX",

@@ -6,7 +6,7 @@ Extraction (:func:`extract_answer`, :func:`last_boxed`; see :mod:`.extract`)
 
 Grading (:func:`is_correct`, :func:`answers_equivalent`)
     GSM8K: exact rational equality of the numbers (``1,234`` = ``1234.00``; ``1/2`` = ``0.5``).
-    GPQA: letter equality. MATH, in order of cost:
+    GPQA: letter equality. arith: exact integer equality. MATH, in order of cost:
 
     1. normalised string match (:func:`normalize_math`, in process, microseconds);
     2. exact rational comparison when both answers are plain numbers (decides: no fallback);
@@ -48,6 +48,7 @@ from fractions import Fraction
 from slmmux.answers.extract import extract_answer, gold_answer, last_boxed, last_number
 from slmmux.answers.normalize import (
     BASE_NUMBER,
+    normalize_arith,
     normalize_gpqa,
     normalize_gsm8k,
     normalize_math,
@@ -62,7 +63,7 @@ __all__ = [
     "answer_keys", "group_equivalent", "WorkerPool", "DEFAULT_TIMEOUT", "clear_cache", "MAX_SYMBOLIC_CHARS",
 ]
 
-BENCHMARKS = ("math", "gsm8k", "gpqa")
+BENCHMARKS = ("math", "gsm8k", "gpqa", "arith")
 MAX_SYMBOLIC_CHARS = 1000
 CACHE_SIZE = 200_000
 GROUP_MAX_KEYS = 12
@@ -116,6 +117,8 @@ def _cheap_verdict(answer: str, gold: str, benchmark: str) -> bool | None:
     """The verdict when string or numeric comparison settles it, else None (needs sympy)."""
     if benchmark == "gpqa":
         return normalize_gpqa(answer) == normalize_gpqa(gold)
+    if benchmark == "arith":  # exact integers
+        return normalize_arith(answer) == normalize_arith(gold)
     if benchmark == "gsm8k":
         a, g = normalize_gsm8k(answer), normalize_gsm8k(gold)
         if a == g:
@@ -248,6 +251,8 @@ def answer_keys(answers: list[str | None], benchmark: str, pool: WorkerPool | No
             out[i] = normalize_gsm8k(a)
         elif benchmark == "gpqa":
             out[i] = normalize_gpqa(a)
+        elif benchmark == "arith":
+            out[i] = normalize_arith(a)
         else:
             norm = normalize_math(a)
             x = parse_number(norm)

@@ -500,6 +500,27 @@ def gpqa_parenthesised(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# arith (the generated benchmark of slmmux.arith): the answer is one integer
+
+_ARITH_INTEGER = re.compile(r"[+-]?\d{1,40}")
+_ARITH_LAST = re.compile(r"(?<![\d.])-?\d{1,40}(?![\d.])")
+
+
+def arith_integer(text: str) -> str | None:
+    """The whole completion when it is one integer (the prompt's format), as ``str(int)``."""
+    s = text.strip().rstrip(".").strip()
+    return str(int(s)) if _ARITH_INTEGER.fullmatch(s) else None
+
+
+def arith_last_integer(text: str) -> str | None:
+    """The last integer standing alone (not part of a decimal) in the completion."""
+    last = None
+    for last in _ARITH_LAST.finditer(text[-2000:]):
+        pass
+    return str(int(last.group())) if last else None
+
+
+# --------------------------------------------------------------------------------------------------
 # Chains
 
 CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
@@ -516,6 +537,10 @@ CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
         "strict": (gpqa_marker,),
         "flexible": (gpqa_marker, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised,
                      gpqa_leading_letter, gpqa_trailing_letter),
+    },
+    "arith": {
+        "strict": (arith_integer,),
+        "flexible": (arith_integer, gsm8k_answer_is, arith_last_integer),
     },
 }
 
@@ -557,7 +582,7 @@ def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
 def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> str | None:
     """The final answer in a completion, or None when there is none.
 
-    ``benchmark`` is ``"math"``, ``"gsm8k"`` or ``"gpqa"``; ``mode`` is ``"strict"`` (only the prompt's
+    ``benchmark`` is ``"math"``, ``"gsm8k"``, ``"gpqa"`` or ``"arith"`` (answers: an integer, ``"-12"``); ``mode`` is ``"strict"`` (only the prompt's
     answer format: MATH ``\\boxed{}``; GSM8K ``#### N`` or "The answer is N"; GPQA ``##Answer: X##``)
     or ``"flexible"`` (strict first, then fallbacks). GSM8K answers come back as plain numbers
     (``"1234"``, ``"-3.5"``, ``"3/4"``), GPQA answers as one letter A-D, MATH answers as the raw

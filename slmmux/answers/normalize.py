@@ -235,3 +235,11 @@ def normalize_gpqa(answer: str | None) -> str | None:
         return None
     m = re.fullmatch(r"\s*\(?\s*([A-Da-d])\s*\)?\.?\s*", answer)
     return m.group(1).upper() if m else answer.strip()
+
+
+def normalize_arith(answer: str | None) -> str | None:
+    """An arith answer (or gold) as ``str(int)`` when it is an integer, else the stripped text."""
+    if answer is None:
+        return None
+    s = answer.strip()
+    return str(int(s)) if re.fullmatch(r"[+-]?\d{1,40}", s) else s
