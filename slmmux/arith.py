@@ -10,8 +10,7 @@ with the level):
 - ``paren``: one pair of parentheses that changes the value, around a sum or difference that is
   multiplied (at most two ``*``).
 
-Level L has L + 2 operands (3 to 6), so no level is a small lookup table that the evaluation pool
-would exhaust.
+Level L has L + 1 operands (2 to 5); L + 2 for ``paren``, whose parentheses need three.
 
 The evaluation pool (:data:`POOL_SIZE` questions, equal shares of every kind and level, seed
 :data:`POOL_SEED`) is written once to ``slmmux/bundled/arith.json`` (:func:`write_pool`; a test checks
@@ -42,7 +41,7 @@ def _operands(kind: str, level: int) -> int:
         raise ValueError(f"unknown arith kind {kind!r}; expected one of {', '.join(KINDS)}")
     if level not in LEVELS:
         raise ValueError(f"arith level must be one of {LEVELS}, not {level!r}")
-    return level + 2
+    return level + (2 if kind == "paren" else 1)
 
 
 def evaluate(expression: str) -> int:

@@ -27,7 +27,7 @@ def test_pool_covers_every_kind_and_level_equally_with_correct_answers():
         assert int(r["answer"]) == eval(r["question"], {"__builtins__": {}})  # noqa: S307 - our own digits and + - * ( )
         assert r["question"].count("*") <= arith.MAX_PRODUCTS
         ops = sum(r["question"].count(c) for c in "+-*")
-        assert ops == r["level"] + 1  # level L: L + 2 operands
+        assert ops == r["level"] + (1 if r["kind"] == "paren" else 0)  # level L: L + 1 operands (paren: L + 2)
     assert set(cells) == {(k, lv) for k in arith.KINDS for lv in arith.LEVELS}
     assert set(cells.values()) == {arith.POOL_SIZE // 12}
     by_kind = {k: [r["question"] for r in pool if r["kind"] == k] for k in arith.KINDS}
@@ -71,11 +71,11 @@ def test_splits_are_disjoint_and_registered_like_the_other_benchmarks():
     with pytest.raises(ValueError, match="hub"):
         make_questions("arith", "hub", 10, None, 0)
     msg = build_messages(q.row(0, named=True))
-    assert msg[0]["content"].startswith(f"Compute {q['question'][0]}\n")
+    assert msg[0]["content"] == f"Compute {q['question'][0]}\nAnswer with the integer only."
 
 
 @pytest.mark.parametrize("completion, expected", [
-    ("42", "42"), (" -7\n", "-7"), ("+3", "3"), ("007", "7"), ("12.", "12"),
+    ("42", "42"), (" -7\n", "-7"), ("+3", "3"), ("007", "7"), ("12.", "12"), ("3 12", "12"),
     ("The answer is -15.", "-15"), ("3*4=12 so 12+1=13", "13"), ("1.5", None), ("", None), ("abc", None),
 ])
 def test_extraction(completion, expected):
@@ -85,6 +85,7 @@ def test_extraction(completion, expected):
 def test_strict_extraction_takes_only_a_bare_integer():
     assert extract_answer("-12", "arith", "strict") == "-12"
     assert extract_answer("it is 12", "arith", "strict") is None
+    assert extract_answer("3 12", "arith", "strict") is None
 
 
 def test_grading_is_exact_integer_equality():

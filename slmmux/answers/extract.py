@@ -507,7 +507,7 @@ _ARITH_LAST = re.compile(r"(?<![\d.])-?\d{1,40}(?![\d.])")
 
 
 def arith_integer(text: str) -> str | None:
-    """The whole completion when it is one integer (the prompt's format), as ``str(int)``."""
+    """The prompt's format: the whole completion is one integer; as ``str(int)``."""
     s = text.strip().rstrip(".").strip()
     return str(int(s)) if _ARITH_INTEGER.fullmatch(s) else None
 

@@ -10,7 +10,7 @@ min_version("9.0")
 
 from slmmux.figures import expected_figures
 from slmmux.tables import expected_tables
-from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, prepare_config
+from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, TRAINED_MODEL_DIR, ConfigError, prepare_config
 
 try:
     # Validate against the JSON schemas (workflow/schemas, a description and a default for every key),
@@ -19,6 +19,14 @@ try:
     config.update(prepare_config(config, schema_dir=Path(workflow.basedir) / "schemas", base_dir=Path.cwd()))
 except ConfigError as exc:
     raise WorkflowError(str(exc))
+
+# The trained models' weights are shipped in the repository (models/), not in the working directory:
+# resolve their folders there, so a run from any working directory serves the shipped weights
+# instead of retraining them (train_arith_model writes the same folder when one is missing).
+TRAINED_DIR = str(Path(workflow.basedir).parent / TRAINED_MODEL_DIR)
+for _entry in config["models"].values():
+    if _entry["trained"] is not None:
+        _entry["model"] = f"{TRAINED_DIR}/{_entry['trained']}"
 
 
 R = config["results_dir"]
@@ -30,6 +38,7 @@ SCRIPTS = str(Path(workflow.basedir).parent / "scripts")
 SCHEMAS = str(Path(workflow.basedir) / "schemas")
 REFERENCE = config["report"]["reference_model"]
 TINY = sorted(k for k, m in config["models"].items() if m["tiny"] is not None)
+TRAINED = sorted({m["trained"] for m in config["models"].values() if m["trained"] is not None})
 MODEL_SHEET = f"{R}/model_sheet.json"
 RESOLVED_CONFIG = f"{R}/config.resolved.json"
 
@@ -103,6 +112,8 @@ def generate_inputs(wildcards):
     inputs = {"questions": f"{R}/questions/{wildcards.benchmark}.parquet"}
     if model_entry(wildcards.model)["tiny"] is not None:
         inputs["model_dir"] = f"{TINY_MODEL_DIR}/{wildcards.model}"
+    elif model_entry(wildcards.model)["trained"] is not None:
+        inputs["model_dir"] = model_entry(wildcards.model)["model"]
     return inputs
 
 
