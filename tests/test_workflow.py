@@ -57,8 +57,8 @@ def test_embedded_default_produces_every_output(embedded_run):
     for b in ("arith",):
         for m in ("arith-sum", "arith-prod", "arith-paren"):
             raw = pl.read_parquet(r / "samples" / "raw" / b / m / "seed0.parquet")
-            # 100 validation x 5 + 500 test x 5 sampled + 500 test greedy
-            assert raw.height == 100 * 5 + 500 * 5 + 500
+            # 100 validation x 5 + 500 test x 9 sampled + 500 test greedy
+            assert raw.height == 100 * 5 + 500 * 9 + 500
             graded = pl.read_parquet(r / "samples" / "graded" / b / m / "seed0.parquet")
             assert graded.height == raw.height and graded["correct"].null_count() == 0
             assert (r / "samples" / "raw" / b / m / "seed0.provenance.json").exists()
