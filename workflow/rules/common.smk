@@ -21,12 +21,11 @@ except ConfigError as exc:
     raise WorkflowError(str(exc))
 
 # The trained models' weights are shipped in the repository (models/), not in the working directory:
-# resolve their folders there, so a run from any working directory serves the shipped weights
-# instead of retraining them (train_arith_model writes the same folder when one is missing).
+# their folders are loaded from there (model_location), so a run from any working directory serves
+# the shipped weights instead of retraining them (train_arith_model writes the same folder when one
+# is missing). The config keeps the configured id (models/<name>, relative to the repository): it is
+# what the tables and the resolved config show, never this machine's absolute path.
 TRAINED_DIR = str(Path(workflow.basedir).parent / TRAINED_MODEL_DIR)
-for _entry in config["models"].values():
-    if _entry["trained"] is not None:
-        _entry["model"] = f"{TRAINED_DIR}/{_entry['trained']}"
 
 
 R = config["results_dir"]
@@ -89,6 +88,18 @@ def model_entry(key):
     return config["models"][key]
 
 
+def model_location(key):
+    """Where a model is loaded from: a trained model's folder in the repository (absolute), else its
+    configured id (hub id or directory)."""
+    m = model_entry(key)
+    return f"{TRAINED_DIR}/{m['trained']}" if m["trained"] is not None else m["model"]
+
+
+def loadable_sheet():
+    """The model sheet with every model at the place it is loaded from (for scripts that load models)."""
+    return {"models": {k: {**m, "model": model_location(k)} for k, m in config["models"].items()}}
+
+
 def backend_of(key):
     return model_entry(key)["backend"] or config["generation"]["backend"]
 
@@ -113,7 +124,7 @@ def generate_inputs(wildcards):
     if model_entry(wildcards.model)["tiny"] is not None:
         inputs["model_dir"] = f"{TINY_MODEL_DIR}/{wildcards.model}"
     elif model_entry(wildcards.model)["trained"] is not None:
-        inputs["model_dir"] = model_entry(wildcards.model)["model"]
+        inputs["model_dir"] = model_location(wildcards.model)
     return inputs
 
 
@@ -129,7 +140,7 @@ def sampling_args(wildcards):
 def backend_args(wildcards):
     m = model_entry(wildcards.model)
     backend = backend_of(wildcards.model)
-    args = [f"--backend {backend}", f"--model {m['model']!r}"]
+    args = [f"--backend {backend}", f"--model {model_location(wildcards.model)!r}"]
     if m["revision"]:
         args.append(f"--revision {m['revision']!r}")
     if backend == "vllm":

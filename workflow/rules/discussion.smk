@@ -4,7 +4,7 @@ rule discuss:
         questions=f"{R}/questions/{{benchmark}}.parquet",
         sheet=MODEL_SHEET,
         model_dirs=lambda wc: [f"{TINY_MODEL_DIR}/{m}" for m in GROUPS[wc.group] if m in TINY]
-        + [model_entry(m)["model"] for m in GROUPS[wc.group] if model_entry(m)["trained"] is not None],
+        + [model_location(m) for m in GROUPS[wc.group] if model_entry(m)["trained"] is not None],
     output:
         decisions=f"{R}/discussion/{{benchmark}}/{{group}}/{{method}}/seed{{seed}}.parquet",
         transcript=f"{R}/discussion/{{benchmark}}/{{group}}/{{method}}/seed{{seed}}.transcript.parquet",
