@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,48 @@ def evaluate(expression: str) -> int:
         raise ValueError(f"not an arith expression: {expression!r}")
 
     return ev(tree.body)
+
+
+_TOKEN = re.compile(r"\d+|[-+*()]")
+
+
+def _fmt(items: list) -> str:
+    return "".join(str(x) for x in items)
+
+
+def reduce_once(items: list) -> list:
+    """One reduction step of a token list (ints, ``+ - * ( )``): in the innermost parentheses
+    first, products before sums, left to right; parentheses around a single number are dropped."""
+    lo, hi = 0, len(items)
+    for i, x in enumerate(items):
+        if x == "(":
+            lo = i + 1
+        elif x == ")":
+            hi = i
+            break
+    span = items[lo:hi]
+    t = next((i for i, x in enumerate(span) if x == "*"), None)
+    if t is None:
+        t = next(i for i, x in enumerate(span) if x in ("+", "-"))
+    a, op, b = span[t - 1], span[t], span[t + 1]
+    value = a * b if op == "*" else a + b if op == "+" else a - b
+    span = span[:t - 1] + [value] + span[t + 2:]
+    if lo > 0 and len(span) == 1:
+        return items[:lo - 1] + span + items[hi + 1:]
+    return items[:lo] + span + items[hi:]
+
+
+def scratchpad(expression: str) -> str:
+    """The step-by-step answer to a question: the expression after each single operation, joined
+    by ``=`` and ending with the value: ``3+4*(2-5)`` -> ``3+4*-3=3+-12=-9`` (``3+4`` -> ``7``)."""
+    items: list = [int(x) if x.isdigit() else x for x in _TOKEN.findall(expression)]
+    if _fmt(items) != expression:
+        raise ValueError(f"not an arith question: {expression!r}")
+    steps = []
+    while len(items) > 1:
+        items = reduce_once(items)
+        steps.append(_fmt(items))
+    return "=".join(steps)
 
 
 def generate(kind: str, level: int, rng: random.Random) -> str:

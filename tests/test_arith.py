@@ -71,21 +71,42 @@ def test_splits_are_disjoint_and_registered_like_the_other_benchmarks():
     with pytest.raises(ValueError, match="hub"):
         make_questions("arith", "hub", 10, None, 0)
     msg = build_messages(q.row(0, named=True))
-    assert msg[0]["content"] == f"Compute {q['question'][0]}\nAnswer with the integer only."
+    assert msg[0]["content"] == f"Compute {q['question'][0]}\nReduce it one operation at a time, then give the integer."
 
 
 @pytest.mark.parametrize("completion, expected", [
     ("42", "42"), (" -7\n", "-7"), ("+3", "3"), ("007", "7"), ("12.", "12"), ("3 12", "12"),
     ("The answer is -15.", "-15"), ("3*4=12 so 12+1=13", "13"), ("1.5", None), ("", None), ("abc", None),
+    ("3+4*-3=3+-12=-9", "-9"), ("2*-2*4-1=-4*4-1=-16-1", "1"), ("7--3=10", "10"),
 ])
 def test_extraction(completion, expected):
     assert extract_answer(completion, "arith", "flexible") == expected
 
 
-def test_strict_extraction_takes_only_a_bare_integer():
+def test_strict_extraction_takes_only_a_bare_integer_or_the_last_step():
     assert extract_answer("-12", "arith", "strict") == "-12"
+    assert extract_answer("3+4*-3=3+-12=-9", "arith", "strict") == "-9"
     assert extract_answer("it is 12", "arith", "strict") is None
     assert extract_answer("3 12", "arith", "strict") is None
+    assert extract_answer("3+4*-3=3+-12", "arith", "strict") is None  # stopped before the last step
+    assert extract_answer("=5", "arith", "strict") is None
+
+
+@pytest.mark.parametrize("question, steps", [
+    ("3+4", "7"), ("9-3-2", "6-2=4"), ("3+4*(2-5)", "3+4*-3=3+-12=-9"), ("(1-2)*3", "-1*3=-3"),
+    ("7-8*9+1*2", "7-72+1*2=7-72+2=-65+2=-63"), ("2*(3-5)*4-1", "2*-2*4-1=-4*4-1=-16-1=-17"),
+    ("8-(2-5)*2", "8--3*2=8--6=14"),
+])
+def test_scratchpad_reduces_one_operation_per_step(question, steps):
+    assert arith.scratchpad(question) == steps
+
+
+def test_every_scratchpad_step_keeps_the_value():
+    for r in arith.make_pool():
+        steps = arith.scratchpad(r["question"]).split("=")
+        assert all(arith.evaluate(s) == int(r["answer"]) for s in steps), r
+        assert steps[-1] == r["answer"] and extract_answer("=".join(steps), "arith", "strict") == r["answer"]
+        assert len(steps) == r["question"].count("*") + r["question"].count("+") + r["question"].count("-")
 
 
 def test_grading_is_exact_integer_equality():

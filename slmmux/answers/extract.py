@@ -500,7 +500,8 @@ def gpqa_parenthesised(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
-# arith (the generated benchmark of slmmux.arith): the answer is one integer
+# arith (the generated benchmark of slmmux.arith): a reduction ``3+4*-3=3+-12=-9`` ending with the
+# integer, or (prompt v1) the integer alone
 
 _ARITH_INTEGER = re.compile(r"[+-]?\d{1,40}")
 _ARITH_LAST = re.compile(r"(?<![\d.])-?\d{1,40}(?![\d.])")
@@ -510,6 +511,12 @@ def arith_integer(text: str) -> str | None:
     """The prompt's format: the whole completion is one integer; as ``str(int)``."""
     s = text.strip().rstrip(".").strip()
     return str(int(s)) if _ARITH_INTEGER.fullmatch(s) else None
+
+
+def arith_final_step(text: str) -> str | None:
+    """The prompt's format: the step after the last ``=`` of a reduction is one integer."""
+    head, sep, last = text.rpartition("=")
+    return arith_integer(last) if sep and head.strip() else None
 
 
 def arith_last_integer(text: str) -> str | None:
@@ -539,8 +546,8 @@ CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
                      gpqa_leading_letter, gpqa_trailing_letter),
     },
     "arith": {
-        "strict": (arith_integer,),
-        "flexible": (arith_integer, gsm8k_answer_is, arith_last_integer),
+        "strict": (arith_integer, arith_final_step),
+        "flexible": (arith_integer, arith_final_step, gsm8k_answer_is, arith_last_integer),
     },
 }
 
