@@ -48,11 +48,11 @@ def _accuracy(answers, pool, kind=None):
 
 def test_models_have_different_strengths(greedy):
     """Each model is the best of the three on the kind it was trained on most, and they are right on
-    different questions (what SLM-MUX exploits). They are weak overall (5-10% greedy in our runs)."""
+    different questions (what SLM-MUX exploits). Each is right on 25-50% of the pool greedily (our runs)."""
     pool = arith.make_pool()
     acc = {name: {k: _accuracy(answers, pool, k) for k in arith.KINDS} for name, answers in greedy.items()}
     for name, answers in greedy.items():
-        assert _accuracy(answers, pool) > 0.05, name  # far above guessing an integer
+        assert _accuracy(answers, pool) > 0.25, name  # far above guessing an integer
         main = max(training.RECIPES[name].mix, key=training.RECIPES[name].mix.get)
         others = [acc[o][main] for o in acc if o != name]
         assert acc[name][main] > max(others), (name, main, acc)
@@ -62,7 +62,7 @@ def test_models_have_different_strengths(greedy):
             right_a = [x == p["answer"] for x, p in zip(greedy[a], pool)]
             right_b = [x == p["answer"] for x, p in zip(greedy[b], pool)]
             only_one = sum(x != y for x, y in zip(right_a, right_b)) / sum(x or y for x, y in zip(right_a, right_b))
-            assert only_one > 0.6, (a, b, only_one)  # most questions either gets right, the other gets wrong
+            assert only_one > 0.4, (a, b, only_one)  # many questions either gets right, the other gets wrong
 
 
 def test_retrain_reproduces_the_shipped_weights(tmp_path):
