@@ -59,7 +59,7 @@ def mutate(path: list, value=None, delete=False):
         (mutate(["benchmarks", "aime"], {}), "benchmarks"),
         (mutate(["models", "has/slash"], {"model": "x/y"}), "has/slash"),
         (mutate(["models", "arith-sum", "colour"], "red"), "models.arith-sum"),
-        (mutate(["scaling", "k_max"], 9), "scaling.k_max"),
+        (mutate(["scaling", "k_max"], 10), "scaling.k_max"),  # more than generation.test.k (9)
         (mutate(["search", "robust_level"], 9), "search.robust_level"),
         (mutate(["report", "reference_model"], "gpt"), "report.reference_model"),
         (mutate(["models", "arith-sum", "model"], "models/elsewhere"), "models.arith-sum.model"),
