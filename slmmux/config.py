@@ -31,6 +31,7 @@ SEARCHED_GROUP = re.compile(r"^s(\d+)r(\d+)$")
 TINY_MODEL_DIR = "resources/models"
 # vLLM's --dtype choices (the model sheet's enum repeats them).
 DTYPES = ("auto", "half", "float16", "bfloat16", "float", "float32")
+TRAINED_MODEL_DIR = "models"  # tracked: the shipped weights of the models trained on arith (slmmux.training)
 
 
 class ConfigError(ValueError):
@@ -271,6 +272,14 @@ def check_config(config: dict, base_dir: str | Path = ".") -> list[str]:
             expected = f"{TINY_MODEL_DIR}/{key}"
             if entry["model"] != expected:
                 problems.append(f"models.{key}.model: a tiny model is built at {expected!r}, not {entry['model']!r}")
+        elif entry.get("trained") is not None:
+            from slmmux.training import RECIPES
+
+            expected = f"{TRAINED_MODEL_DIR}/{entry['trained']}"
+            if entry["trained"] not in RECIPES:
+                problems.append(f"models.{key}.trained: no recipe {entry['trained']!r}; expected one of {', '.join(RECIPES)}")
+            elif entry["model"] != expected:
+                problems.append(f"models.{key}.model: a trained model lives at {expected!r}, not {entry['model']!r}")
         elif backend == "vllm" and _looks_local(entry["model"]) and not (base_dir / entry["model"]).exists():
             problems.append(f"models.{key}.model: local model directory {entry['model']!r} does not exist")
         if backend == "openai" and not entry.get("base_url"):

@@ -8,10 +8,12 @@ The questions table (one row per question) has the columns of :data:`QUESTION_SC
 - ``choices``: GPQA's four choices as ``"A ..."`` strings, null elsewhere.
 - ``gold``: the reference answer as a string (MATH: the answer field; GSM8K: the number after
   ``####``; GPQA: the letter).
-- ``subject``, ``level``: MATH's subject and level, null elsewhere.
+- ``subject``, ``level``: MATH's subject and level; arith's kind and level (:mod:`slmmux.arith`);
+  null elsewhere.
 
 Test questions always come from the files bundled in :mod:`slmmux.bundled` (MATH-500, a 500-question
-GSM8K test subset, GPQA Diamond, as used by the paper). Validation questions come either from a seeded
+GSM8K test subset, GPQA Diamond, as used by the paper; and ``arith.json``, the evaluation pool of
+the generated arithmetic benchmark of :mod:`slmmux.arith`). Validation questions come either from a seeded
 hold-out of the bundled file (``source="bundled"``, offline; those questions are then removed from the
 test split so the splits never overlap) or from the benchmark's training data on the Hugging Face hub
 (``source="hub"``, as in the paper).
@@ -34,6 +36,7 @@ BUNDLED_FILES = {
     "math": "math_500.json",
     "gsm8k": "gsm8k_500.json",
     "gpqa": "gpqa_diamond_shuffled.json.gz",
+    "arith": "arith.json",
 }
 
 QUESTION_SCHEMA: dict[str, pl.DataType] = {
@@ -95,6 +98,9 @@ def load_bundled(benchmark: str) -> pl.DataFrame:
                          "subject": rec["subject"], "level": int(rec["level"])})
         elif benchmark == "gsm8k":
             rows.append({"question_id": f"gsm8k-{i:04d}", "question": rec["question"], "gold": gsm8k_gold(rec["answer"])})
+        elif benchmark == "arith":
+            rows.append({"question_id": f"arith-{i:03d}", "question": rec["question"], "gold": rec["answer"],
+                         "subject": rec["kind"], "level": rec["level"]})
         else:
             rows.append({"question_id": f"gpqa-{i:03d}", "question": rec["question"].strip(),
                          "choices": [c.strip() for c in rec["choices"]], "gold": rec["answer"].strip()})
@@ -113,6 +119,8 @@ def load_hub_validation(benchmark: str, size: int, seed: int) -> pl.DataFrame:
     import datasets
 
     _check_benchmark(benchmark)
+    if benchmark == "arith":
+        raise ValueError("arith has no hub data: its questions are generated (use validation_source bundled)")
     rows: list[dict] = []
     if benchmark == "math":
         from slmmux.answers.boxed import last_boxed

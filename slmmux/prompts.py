@@ -7,7 +7,9 @@ paper (§3):
 
 - MATH: step-by-step reasoning, final answer in ``\\boxed{...}``;
 - GSM8K: step-by-step reasoning, final number on a last line ``#### N``;
-- GPQA: the question and its four choices, answer as one letter in the marker ``##Answer: X##``.
+- GPQA: the question and its four choices, answer as one letter in the marker ``##Answer: X##``;
+- arith (the bundled benchmark of locally trained tiny models): the expression, reduced one operation
+  at a time (``3+4*(2-5)`` -> ``3+4*-3=3+-12=-9``), ending with the integer (v1: the integer only).
 
 A template never changes once published: a new wording is a new version file, and the provenance
 sidecar records the template text and :func:`template_hash`.
@@ -22,7 +24,7 @@ from importlib import resources
 from slmmux.data import BENCHMARKS
 
 # The template version each benchmark uses now.
-TEMPLATE_VERSIONS: dict[str, int] = {"math": 1, "gsm8k": 1, "gpqa": 1}
+TEMPLATE_VERSIONS: dict[str, int] = {"math": 1, "gsm8k": 1, "gpqa": 1, "arith": 2}
 
 CHOICE_LETTERS = "ABCD"
 

@@ -9,10 +9,10 @@ are these lists. Standard library only: the workflow imports it while it builds 
 from __future__ import annotations
 
 #: Benchmarks this package can load, prompt and grade (registration order).
-BENCHMARKS = ("math", "gsm8k", "gpqa")
+BENCHMARKS = ("math", "gsm8k", "gpqa", "arith")
 #: The order of the paper's tables (MATH, GPQA, GSM8K); benchmarks not listed sort after, by name.
 BENCHMARK_ORDER = ("math", "gpqa", "gsm8k")
-BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K"}
+BENCHMARK_NAMES = {"math": "MATH", "gpqa": "GPQA", "gsm8k": "GSM8K", "arith": "Arith"}
 
 #: Methods decided from the models' samples (``slmmux.mux.decisions``): SLM-MUX and its baselines.
 SELECTION_METHODS = ("slm_mux", "single_best", "single_best_sc", "agent_forest", "oracle")

@@ -24,9 +24,10 @@ def test_embedded_default_is_valid_and_gets_defaults():
     cfg = prepare(default_config())
     assert cfg["search"]["lam"] == 1.0
     assert cfg["search"]["contradiction_base"] == "all"
-    assert cfg["models"]["tiny-a"]["tensor_parallel_size"] == 1
-    assert cfg["models"]["tiny-a"]["revision"] is None
-    assert cfg["benchmarks"]["math"]["validation_source"] == "bundled"
+    assert cfg["models"]["arith-sum"]["tensor_parallel_size"] == 1
+    assert cfg["models"]["arith-sum"]["revision"] is None
+    assert cfg["models"]["arith-sum"]["tiny"] is None and cfg["models"]["arith-sum"]["trained"] == "arith-sum"
+    assert cfg["benchmarks"]["arith"]["validation_source"] == "bundled"
     assert cfg["generation"]["top_p"] == 1.0
 
 
@@ -54,15 +55,16 @@ def mutate(path: list, value=None, delete=False):
         (mutate(["unknown_key"], 1), "unknown_key"),
         (mutate(["generation", "test"], {"k": 0, "temperature": 0.3}), "generation.test.k"),
         (mutate(["generation", "validation"], {"k": 3, "temperature": -0.5}), "generation.validation.temperature"),
-        (mutate(["groups", "bad"], ["tiny-a", "nope"]), "groups.bad"),
+        (mutate(["groups", "bad"], ["arith-sum", "nope"]), "groups.bad"),
         (mutate(["benchmarks", "aime"], {}), "benchmarks"),
         (mutate(["models", "has/slash"], {"model": "x/y"}), "has/slash"),
-        (mutate(["models", "tiny-a", "colour"], "red"), "models.tiny-a"),
-        (mutate(["scaling", "k_max"], 9), "scaling.k_max"),
-        (mutate(["search", "robust_level"], 4), "search.robust_level"),
+        (mutate(["models", "arith-sum", "colour"], "red"), "models.arith-sum"),
+        (mutate(["scaling", "k_max"], 10), "scaling.k_max"),  # more than generation.test.k (9)
+        (mutate(["search", "robust_level"], 9), "search.robust_level"),
         (mutate(["report", "reference_model"], "gpt"), "report.reference_model"),
-        (mutate(["models", "tiny-a", "model"], "resources/models/elsewhere"), "models.tiny-a.model"),
-        (mutate(["groups", "s2r1"], ["tiny-a"]), "groups.s2r1"),
+        (mutate(["models", "arith-sum", "model"], "models/elsewhere"), "models.arith-sum.model"),
+        (mutate(["models", "arith-sum", "trained"], "arith-nope"), "models.arith-sum.trained"),
+        (mutate(["groups", "s2r1"], ["arith-sum"]), "groups.s2r1"),
     ],
 )
 def test_invalid_config_names_the_field(cfg, field):

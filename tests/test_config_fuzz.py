@@ -37,7 +37,7 @@ def schemas():
 
 
 def base_config() -> dict:
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
     cfg["models"]["remote"] = {"model": "org/served", "backend": "openai", "base_url": "http://127.0.0.1:8000/v1",
                                "api_key_env": "SLMMUX_KEY"}
     return cfg

@@ -22,7 +22,7 @@ SCHEMAS = REPO / "workflow" / "schemas"
 
 
 def default_config() -> dict:
-    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 
 
 def openai_config() -> dict:

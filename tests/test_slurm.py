@@ -274,7 +274,7 @@ def test_requeued_generation_job_finishes_with_the_same_samples(slurm_env, tmp_p
 
     import polars as pl
 
-    configs = [REPO / "config" / "config.yaml", tmp_path / "longer.yaml"]
+    configs = [REPO / "tests" / "configs" / "tiny.yaml", tmp_path / "longer.yaml"]
     # one benchmark's job, with more questions in smaller chunks: several checkpoints before it ends
     configs[1].write_text("benchmarks:\n  gsm8k: {validation_source: bundled, validation_size: 16, test_size: 32}\n"
                           "generation:\n  chunk_size: 4\n")

@@ -1,8 +1,8 @@
 """The Snakemake workflow end to end on the embedded default, plus lint and the paper's dry run.
 
-The embedded default (config/config.yaml) builds three tiny random models and runs every rule
-through the real vLLM engine on the CPU; untrained models answer near-randomly, so these tests
-check the pipeline's mechanics and incrementality, not accuracy.
+The embedded default (config/config.yaml) runs three tiny models trained on the arith benchmark
+(weights shipped in models/) through every rule with the real vLLM engine on the CPU; these tests
+check the pipeline's mechanics and incrementality (tests/test_method_e2e.py checks what the run shows).
 """
 
 from __future__ import annotations
@@ -54,17 +54,17 @@ def test_paper_config_dry_run_shows_documented_job_count(tmp_path):
 
 def test_embedded_default_produces_every_output(embedded_run):
     r = embedded_run / "results"
-    for b in ("math", "gsm8k", "gpqa"):
-        for m in ("tiny-a", "tiny-b", "tiny-c"):
+    for b in ("arith",):
+        for m in ("arith-sum", "arith-prod", "arith-paren"):
             raw = pl.read_parquet(r / "samples" / "raw" / b / m / "seed0.parquet")
-            # 8 validation x 3 + 16 test x 3 sampled + 16 test greedy
-            assert raw.height == 8 * 3 + 16 * 3 + 16
+            # 100 validation x 5 + 500 test x 9 sampled + 500 test greedy
+            assert raw.height == 100 * 5 + 500 * 9 + 500
             graded = pl.read_parquet(r / "samples" / "graded" / b / m / "seed0.parquet")
             assert graded.height == raw.height and graded["correct"].null_count() == 0
             assert (r / "samples" / "raw" / b / m / "seed0.provenance.json").exists()
         decisions = pl.read_parquet(r / "selection" / b / "trio.parquet")
         assert set(decisions["method"]) >= {"slm_mux", "single_best", "single_best_sc", "agent_forest", "oracle"}
-        assert decisions.filter(pl.col("method") == "slm_mux").height == 16
+        assert decisions.filter(pl.col("method") == "slm_mux").height == 500
         for g in ("s2r1", "s2r2"):
             assert (r / "selection" / b / f"{g}.parquet").exists()
         for g in ("trio", "s2r1", "s2r2"):  # the question explorer of every benchmark and group
@@ -86,24 +86,25 @@ def test_analysis_settings_rerun_no_generation(embedded_run, tmp_path):
     change.write_text("search:\n  lam: 0.5\n")
     proc = snakemake(embedded_run, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(change))
     counts = job_counts(proc.stdout)
-    assert counts.get("search", 0) == 3
-    assert "generate" not in counts and "grade" not in counts and "build_tiny_model" not in counts
+    assert counts.get("search", 0) == 1  # one per benchmark
+    assert "generate" not in counts and "grade" not in counts and "train_arith_model" not in counts
 
 
 def test_deleting_one_models_samples_reruns_only_its_chain(embedded_run, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(embedded_run, work, symlinks=True)
-    # the model's raw samples of one seed (write-protected; one job writes every benchmark's) and one graded table
-    for b in ("math", "gsm8k", "gpqa"):
-        target = work / "results" / "samples" / "raw" / b / "tiny-b" / "seed0.parquet"
+    # the model's samples: raw (write-protected; one job per model and seed writes every benchmark's) and graded
+    for stage in ("raw", "graded"):
+        target = work / "results" / "samples" / stage / "arith" / "arith-prod" / "seed0.parquet"
         target.parent.chmod(target.parent.stat().st_mode | stat.S_IWUSR)
         os.remove(target)
-    os.remove(work / "results" / "samples" / "graded" / "gsm8k" / "tiny-b" / "seed0.parquet")
     proc = snakemake(work, "-n")
     counts = job_counts(proc.stdout)
-    assert counts.get("generate") == 1 and counts.get("grade") == 3, proc.stdout[-5000:] + proc.stderr[-3000:]
-    assert "wildcards: model=tiny-b, seed=0" in proc.stdout
-    assert not re.search(r"model=tiny-[ac]\b", proc.stdout)
+    assert counts.get("generate") == 1 and counts.get("grade") == 1, proc.stdout[-5000:] + proc.stderr[-3000:]
+    assert "wildcards: model=arith-prod, seed=0" in proc.stdout
+    assert "wildcards: benchmark=arith, model=arith-prod, seed=0" in proc.stdout
+    assert "model=arith-sum" not in proc.stdout and "model=arith-paren" not in proc.stdout
+    assert "train_arith_model" not in counts  # the shipped weights are used, not retrained
 
 
 def test_one_key_switches_on_the_discussion_baselines(tmp_path):
@@ -111,8 +112,8 @@ def test_one_key_switches_on_the_discussion_baselines(tmp_path):
     switch.write_text("discussion:\n  enabled: true\n")
     proc = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(switch))
     counts = job_counts(proc.stdout)
-    assert counts["discuss"] == 3 * 3  # benchmarks x methods (one seed, the trio)
-    assert "results/figures/discussion_math.png" in proc.stdout
+    assert counts["discuss"] == 1 * 3  # benchmarks x methods (one seed, the trio)
+    assert "results/figures/discussion_arith.png" in proc.stdout
 
 
 def test_html_report_has_every_table_and_figure(embedded_run, tmp_path):
@@ -120,8 +121,8 @@ def test_html_report_has_every_table_and_figure(embedded_run, tmp_path):
     snakemake(embedded_run, "--report", str(report))
     html = report.read_text(errors="replace")
     assert len(html) > 100_000
-    for name in ("method_comparison.csv", "searched_groups.csv", "samples_scaling_math.png", "theory_majority.png",
-                 "paired_significance.csv", "explorer_math_trio.html", "explorer_gpqa_s2r2.html"):
+    for name in ("method_comparison.csv", "searched_groups.csv", "samples_scaling_arith.png", "theory_majority.png",
+                 "paired_significance.csv", "explorer_arith_trio.html", "explorer_arith_s2r2.html"):
         assert name in html, name
     # a caption from workflow/report/ travels with its figure
     assert "which model's answer SLM-MUX selected" in html or "Output attribution" in html
@@ -145,5 +146,5 @@ def test_adding_a_model_generates_only_its_samples(embedded_run, tmp_path):
                                                            "gpu_memory_utilization": 0.1, "enforce_eager": True}}}))
     proc = snakemake(embedded_run, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(extra))
     counts = job_counts(proc.stdout)
-    assert counts["generate"] == 1 and counts["grade"] == 3 and counts["build_tiny_model"] == 1
-    assert not re.search(r"model=tiny-[abc], seed=0", proc.stdout)
+    assert counts["generate"] == 1 and counts["grade"] == 1 and counts["build_tiny_model"] == 1
+    assert not re.search(r"model=arith-(sum|prod|paren), seed=0", proc.stdout)

@@ -3,7 +3,7 @@
 Functions: :func:`is_correct`, :func:`answers_equivalent`, :func:`equivalent_many`.
 
 GSM8K: exact rational equality of the numbers (``1,234`` = ``1234.00``; ``1/2`` = ``0.5``).
-GPQA: letter equality. MATH, in order of cost:
+GPQA: letter equality. arith: exact integer equality. MATH, in order of cost:
 
 1. normalised string match (:func:`normalize_math`, in process, microseconds);
 2. exact rational comparison when both answers are plain numbers (decides: no fallback);
@@ -40,6 +40,7 @@ from slmmux.answers.normalize import (
     BASE_NUMBER,
     GLUED_UNIT,
     has_percent,
+    normalize_arith,
     normalize_gpqa,
     normalize_gsm8k,
     normalize_math,
@@ -61,6 +62,8 @@ def _cheap_verdict(answer: str, gold: str, benchmark: str) -> bool | None:
     """The verdict when string or numeric comparison settles it, else None (needs sympy)."""
     if benchmark == "gpqa":
         return normalize_gpqa(answer) == normalize_gpqa(gold)
+    if benchmark == "arith":  # exact integers
+        return normalize_arith(answer) == normalize_arith(gold)
     if benchmark == "gsm8k":
         a, g = normalize_gsm8k(answer), normalize_gsm8k(gold)
         if a == g:
@@ -240,6 +243,7 @@ def is_correct(prediction: str | None, gold: str, benchmark: str, *, timeout: fl
 
 def _same_text(prediction: str, gold: str, benchmark: str) -> bool:
     """Normalised text identity of a whole prediction and the gold's answer."""
-    normalize = {"math": normalize_math, "gsm8k": normalize_gsm8k, "gpqa": normalize_gpqa}[benchmark]
+    normalize = {"math": normalize_math, "gsm8k": normalize_gsm8k, "gpqa": normalize_gpqa,
+                 "arith": normalize_arith}[benchmark]
     p, g = normalize(prediction), normalize(gold)
     return bool(p) and p == g

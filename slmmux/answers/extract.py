@@ -610,6 +610,34 @@ def gpqa_parenthesised(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# arith (the generated benchmark of slmmux.arith): a reduction ``3+4*-3=3+-12=-9`` ending with the
+# integer, or (prompt v1) the integer alone
+
+_ARITH_INTEGER = re.compile(r"[+-]?\d{1,40}")
+_ARITH_LAST = re.compile(r"(?<![\d.])-?\d{1,40}(?![\d.])")
+
+
+def arith_integer(text: str) -> str | None:
+    """The prompt's format: the whole completion is one integer; as ``str(int)``."""
+    s = text.strip().rstrip(".").strip()
+    return str(int(s)) if _ARITH_INTEGER.fullmatch(s) else None
+
+
+def arith_final_step(text: str) -> str | None:
+    """The prompt's format: the step after the last ``=`` of a reduction is one integer."""
+    head, sep, last = text.rpartition("=")
+    return arith_integer(last) if sep and head.strip() else None
+
+
+def arith_last_integer(text: str) -> str | None:
+    """The last integer standing alone (not part of a decimal) in the completion."""
+    last = None
+    for last in _ARITH_LAST.finditer(text[-2000:]):
+        pass
+    return str(int(last.group())) if last else None
+
+
+# --------------------------------------------------------------------------------------------------
 # Chains
 
 CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
@@ -626,6 +654,10 @@ CHAINS: dict[str, dict[str, Sequence[Filter]]] = {
         "strict": (gpqa_marker,),
         "flexible": (gpqa_marker, gpqa_bare, gpqa_phrase, gpqa_boxed, gpqa_last_line, gpqa_parenthesised,
                      gpqa_leading_letter, gpqa_trailing_letter),
+    },
+    "arith": {
+        "strict": (arith_integer, arith_final_step),
+        "flexible": (arith_integer, arith_final_step, gsm8k_answer_is, arith_last_integer),
     },
 }
 
@@ -681,7 +713,7 @@ def run_chain(text: str, filters: Sequence[Filter]) -> str | None:
 def extract_answer(text: str | None, benchmark: str, mode: str = "flexible") -> str | None:
     """The final answer in a completion, or None when there is none.
 
-    ``benchmark`` is ``"math"``, ``"gsm8k"`` or ``"gpqa"``; ``mode`` is ``"strict"`` (only the prompt's
+    ``benchmark`` is ``"math"``, ``"gsm8k"``, ``"gpqa"`` or ``"arith"`` (answers: an integer, ``"-12"``); ``mode`` is ``"strict"`` (only the prompt's
     answer format: MATH ``\\boxed{}``; GSM8K ``#### N`` or "The answer is N"; GPQA ``##Answer: X##``)
     or ``"flexible"`` (strict first, then fallbacks). GSM8K answers come back as plain numbers
     (``"1234"``, ``"-3.5"``, ``"3/4"``), GPQA answers as one letter A-D, MATH answers as the raw

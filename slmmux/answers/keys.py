@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from slmmux.answers import cache as caches
 from slmmux.answers.equivalence import MAX_SYMBOLIC_CHARS, check_benchmark, equivalent_many
-from slmmux.answers.normalize import normalize_gpqa, normalize_gsm8k, normalize_math, number_key, parse_number
+from slmmux.answers.normalize import (
+    normalize_arith,
+    normalize_gpqa,
+    normalize_gsm8k,
+    normalize_math,
+    number_key,
+    parse_number,
+)
 from slmmux.answers.pool import WorkerPool, default_pool
 
 GROUP_MAX_KEYS = 12
@@ -43,6 +50,8 @@ def answer_keys(answers: list[str | None], benchmark: str, pool: WorkerPool | No
             out[i] = normalize_gsm8k(a)
         elif benchmark == "gpqa":
             out[i] = normalize_gpqa(a)
+        elif benchmark == "arith":
+            out[i] = normalize_arith(a)
         else:
             norm = normalize_math(a)
             x = parse_number(norm)

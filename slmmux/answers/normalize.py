@@ -324,3 +324,11 @@ def normalize_gpqa(answer: str | None) -> str | None:
     s = answer.strip()  # first: "\\s*" on both sides of the pattern is quadratic on a long run of spaces
     m = _GPQA_LETTER.fullmatch(s)
     return m.group(1).upper() if m else s
+
+
+def normalize_arith(answer: str | None) -> str | None:
+    """An arith answer (or gold) as ``str(int)`` when it is an integer, else the stripped text."""
+    if not isinstance(answer, str):
+        return None
+    s = answer.strip()
+    return str(int(s)) if re.fullmatch(r"[+-]?\d{1,40}", s) else s

@@ -12,7 +12,7 @@ from snakemake.logging import logger
 # (tests/test_light_parse.py keeps matplotlib, slmmux.figures and slmmux.tables out)
 from slmmux.artifacts import expected_figures, expected_tables
 from slmmux.code_digest import code_digest
-from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
+from slmmux.config import SEARCHED_GROUP, TINY_MODEL_DIR, TRAINED_MODEL_DIR, ConfigError, load_yaml_strict, prepare_config, shell_join
 from slmmux.config import backend_args as quoted_backend_args
 from slmmux.resource_plan import ResourcePlanError, check_plan, format_plan, plan_jobs
 
@@ -39,6 +39,13 @@ try:
 except ConfigError as exc:
     raise WorkflowError(str(exc))
 
+# The trained models' weights are shipped in the repository (models/), not in the working directory:
+# their folders are loaded from there (model_location), so a run from any working directory serves
+# the shipped weights instead of retraining them (train_arith_model writes the same folder when one
+# is missing). The config keeps the configured id (models/<name>, relative to the repository): it is
+# what the tables and the resolved config show, never this machine's absolute path.
+TRAINED_DIR = str(Path(workflow.basedir).parent / TRAINED_MODEL_DIR)
+
 
 R = config["results_dir"]
 BENCHMARKS = sorted(config["benchmarks"])
@@ -49,6 +56,7 @@ SCRIPTS = str(Path(workflow.basedir).parent / "scripts")
 SCHEMAS = str(Path(workflow.basedir) / "schemas")
 REFERENCE = config["report"]["reference_model"]
 TINY = sorted(k for k, m in config["models"].items() if m["tiny"] is not None)
+TRAINED = sorted({m["trained"] for m in config["models"].values() if m["trained"] is not None})
 MODEL_SHEET = f"{R}/model_sheet.json"
 RESOLVED_CONFIG = f"{R}/config.resolved.json"
 
@@ -125,6 +133,18 @@ def model_entry(key):
     return config["models"][key]
 
 
+def model_location(key):
+    """Where a model is loaded from: a trained model's folder in the repository (absolute), else its
+    configured id (hub id or directory)."""
+    m = model_entry(key)
+    return f"{TRAINED_DIR}/{m['trained']}" if m["trained"] is not None else m["model"]
+
+
+def loadable_sheet():
+    """The model sheet with every model at the place it is loaded from (for scripts that load models)."""
+    return {"models": {k: {**m, "model": model_location(k)} for k, m in config["models"].items()}}
+
+
 def backend_of(key):
     return model_entry(key)["backend"] or config["generation"]["backend"]
 
@@ -161,6 +181,8 @@ def generate_inputs(wildcards):
     inputs = {"questions": [f"{R}/questions/{b}.parquet" for b in BENCHMARKS]}
     if model_entry(wildcards.model)["tiny"] is not None:
         inputs["model_dir"] = f"{TINY_MODEL_DIR}/{wildcards.model}"
+    elif model_entry(wildcards.model)["trained"] is not None:
+        inputs["model_dir"] = model_location(wildcards.model)
     return inputs
 
 
@@ -174,8 +196,10 @@ def sampling_args(wildcards):
 
 
 def backend_args(wildcards):
-    """--backend, --model and its engine settings, each word quoted for the shell."""
-    return quoted_backend_args(model_entry(wildcards.model), backend_of(wildcards.model))
+    """--backend, --model (a trained model's folder as an absolute path, where it is loaded) and its
+    engine settings, each word quoted for the shell."""
+    return quoted_backend_args({**model_entry(wildcards.model), "model": model_location(wildcards.model)},
+                               backend_of(wildcards.model))
 
 
 def selection_inputs(wildcards):

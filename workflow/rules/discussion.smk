@@ -5,7 +5,8 @@ rule discuss:
     input:
         questions=f"{R}/questions/{{benchmark}}.parquet",
         sheet=MODEL_SHEET,
-        model_dirs=lambda wc: [f"{TINY_MODEL_DIR}/{m}" for m in GROUPS[wc.group] if m in TINY],
+        model_dirs=lambda wc: [f"{TINY_MODEL_DIR}/{m}" for m in GROUPS[wc.group] if m in TINY]
+        + [model_location(m) for m in GROUPS[wc.group] if model_entry(m)["trained"] is not None],
         replay_files=lambda wc: [model_entry(m)["replay_file"] for m in GROUPS[wc.group] if backend_of(m) == "replay"],
     output:
         decisions=f"{R}/discussion/{{benchmark}}/{{group}}/{{method}}/seed{{seed}}.parquet",

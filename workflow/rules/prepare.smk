@@ -45,7 +45,7 @@ rule model_sheet:
     output:
         sheet=MODEL_SHEET,
     params:
-        sheet=json.dumps({"models": config["models"]}, indent=2, sort_keys=True),
+        sheet=json.dumps(loadable_sheet(), indent=2, sort_keys=True),
     log:
         f"{R}/logs/model_sheet.log",
     conda:
