@@ -169,7 +169,7 @@ def test_generation_run_leaves_the_key_in_no_file(tmp_path, key):
         server.mode = "reject"  # every question fails: failures.json, the job log, a failed job
         first = snakemake(tmp_path, target, configfile=path, check=False, timeout=600)
         assert first.returncode != 0
-        log = tmp_path / "results/logs/generate/gsm8k/remote/seed0.log"
+        log = tmp_path / "results/logs/generate/remote/seed0.log"  # one job per (model, seed)
         assert "HTTP 400" in log.read_text() and "[REDACTED]" in log.read_text()
         failures = list(tmp_path.rglob("failures.json"))
         assert failures and "[REDACTED]" in failures[0].read_text()
