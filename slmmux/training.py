@@ -36,15 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from slmmux import arith
-
-SPECIAL_TOKENS = {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "pad": "<pad>"}
-CHAT_TEMPLATE = (
-    "{{ bos_token }}"
-    "{% for message in messages %}"
-    "<|{{ message['role'] }}|>\n{{ message['content'] }}\n"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-)
+from slmmux.tinymodel import CHAT_TEMPLATE, SPECIAL_TOKENS  # the same chat format as the random tiny models
 MODELS_DIR = "models"  # tracked folder of the shipped weights (relative to the repository root)
 TOKENIZER_VOCAB = 320
 TOKENIZER_SEED = 7

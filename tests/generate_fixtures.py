@@ -6,6 +6,7 @@ vLLM runs are shared through session-scoped fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -89,3 +90,29 @@ def wait_for(predicate, timeout: float, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+@contextlib.contextmanager
+def vllm_server(model: Path | str, api_key: str, max_model_len: int):
+    """A loopback OpenAI-compatible vLLM server for ``model`` that requires ``api_key``; yields its
+    base URL once /health answers, and kills the server's process group on exit."""
+    import httpx
+
+    port = free_port()
+    cmd = [PYTHON, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model), "--host", "127.0.0.1",
+           "--port", str(port), "--no-enable-chunked-prefill", "--enforce-eager", "--max-model-len", str(max_model_len),
+           "--gpu-memory-utilization", "0.1", "--api-key", api_key]
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        def healthy():
+            if proc.poll() is not None:
+                return True
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_for(healthy, timeout=400, interval=1.0) and proc.poll() is None, "server did not start"
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        kill_group(proc)

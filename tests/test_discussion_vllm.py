@@ -86,32 +86,16 @@ def served_model(tmp_path_factory):
     pytest.importorskip("vllm")
     import os
 
-    import httpx
-
-    from generate_fixtures import env, free_port, kill_group, wait_for
+    from generate_fixtures import vllm_server
     from slmmux.tinymodel import build_tiny_model
 
     model = build_tiny_model(tmp_path_factory.mktemp("served") / "b", seed=5)
-    port = free_port()
-    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model), "--host", "127.0.0.1",
-           "--port", str(port), "--no-enable-chunked-prefill", "--enforce-eager", "--max-model-len", "2048",
-           "--gpu-memory-utilization", "0.1", "--api-key", API_KEY]
-    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        def healthy():
-            if proc.poll() is not None:
-                return True
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        assert wait_for(healthy, timeout=400, interval=1.0) and proc.poll() is None, "server did not start"
+    with vllm_server(model, API_KEY, max_model_len=2048) as url:
         os.environ["SLMMUX_DISCUSSION_KEY"] = API_KEY  # inherited by snakemake and its jobs
-        yield str(model), f"http://127.0.0.1:{port}/v1"
-    finally:
-        os.environ.pop("SLMMUX_DISCUSSION_KEY", None)
-        kill_group(proc)
+        try:
+            yield str(model), url
+        finally:
+            os.environ.pop("SLMMUX_DISCUSSION_KEY", None)
 
 
 def test_discuss_rule_with_vllm_openai_and_replay_members(served_model, tmp_path):

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 
-import httpx
 import polars as pl
 import pytest
 
-from generate_fixtures import (PYTHON, VLLM_ARGS, env, free_port, generate_cmd, kill_group, questions_50,  # noqa: F401
-                               rows_key, run_generate, tiny_model, wait_for)
+from generate_fixtures import (VLLM_ARGS, env, generate_cmd, kill_group, questions_50,  # noqa: F401
+                               rows_key, run_generate, tiny_model, vllm_server, wait_for)
 from slmmux.generate import ModelSpec, SamplingSpec, open_backend, question_seed
 from slmmux.generate.provenance import weights_sha256
 from slmmux.samples import read_samples
@@ -130,24 +129,8 @@ API_KEY = "sk-slmmux-test-secret"
 
 @pytest.fixture(scope="module")
 def server(tiny_model):
-    port = free_port()
-    cmd = [PYTHON, "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_model), "--host", "127.0.0.1",
-           "--port", str(port), "--no-enable-chunked-prefill", "--enforce-eager", "--max-model-len", "1024",
-           "--gpu-memory-utilization", "0.1", "--api-key", API_KEY]
-    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        def healthy():
-            if proc.poll() is not None:
-                return True
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        assert wait_for(healthy, timeout=400, interval=1.0) and proc.poll() is None, "server did not start"
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        kill_group(proc)
+    with vllm_server(tiny_model, API_KEY, max_model_len=1024) as url:
+        yield url
 
 
 def test_openai_backend_against_vllm_server(server, tiny_model, monkeypatch):
