@@ -35,10 +35,10 @@ from slmmux.mux import (
     OWN_TIES,
     cluster_equivalent_answers,
     first_k_samples,
-    validation_accuracy_for,
 )
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 from slmmux.scaling import models_sweep, samples_sweep
+from slmmux.validation import validation_accuracy_for
 
 log = logging.getLogger("scale")
 

@@ -34,9 +34,9 @@ from slmmux.mux import (
     OWN_TIES,
     cluster_equivalent_answers,
     decisions,
-    validation_accuracy_for,
 )
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
+from slmmux.validation import validation_accuracy_for
 
 log = logging.getLogger("selection")
 

@@ -18,7 +18,7 @@ import argparse
 import logging
 import sys
 
-from slmmux.mux import validation_accuracy_table
+from slmmux.validation import validation_accuracy_table
 from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
 
 log = logging.getLogger("validation_accuracy")

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from slmmux import mux
+from slmmux import mux, validation
 from slmmux.data import QUESTION_SCHEMA, read_questions
 from slmmux.samples import RAW_SCHEMA, write_samples
 
@@ -100,7 +100,7 @@ def test_truncated_validation_table_is_named(tmp_path):
     validation_table(["a", "b"]).write_parquet(path)
     truncate(path)
     with pytest.raises(ValueError, match=r"validation\.parquet is not a readable Parquet file"):
-        mux.read_validation_accuracy(path)
+        validation.read_validation_accuracy(path)
 
 
 def test_validation_table_missing_a_model_is_an_error_naming_it(tmp_path):
@@ -108,7 +108,7 @@ def test_validation_table_missing_a_model_is_an_error_naming_it(tmp_path):
     validation_table(["a"]).write_parquet(path)
     graded = pl.DataFrame({"benchmark": ["gsm8k", "gsm8k"], "model": ["a", "b"]})
     with pytest.raises(ValueError, match=r"no validation accuracy for b"):
-        mux.validation_accuracy_for(path, graded)
+        validation.validation_accuracy_for(path, graded)
     with pytest.raises(ValueError, match=r"no validation accuracy for c"):
-        mux.validation_accuracy_for(path, graded.filter(pl.col("model") == "a"), ["a", "c"])
-    assert mux.validation_accuracy_for(path, graded.filter(pl.col("model") == "a")) == {"a": 0.5}
+        validation.validation_accuracy_for(path, graded.filter(pl.col("model") == "a"), ["a", "c"])
+    assert validation.validation_accuracy_for(path, graded.filter(pl.col("model") == "a")) == {"a": 0.5}

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mux_reference as ref
-from slmmux import mux
+from slmmux import mux, validation
 from slmmux.samples import GRADED_SCHEMA, validate
 
 KEYS = st.one_of(st.none(), st.sampled_from(["1", "2", "3"]))
@@ -311,10 +311,10 @@ def test_validation_accuracy_table_reads_sampled_validation_rows():
                   sample=0, answer="1", answer_key="1", correct=False),
              dict(benchmark="math", split="validation", question_id="q0", model="a", seed=0,
                   decoding="greedy", sample=0, answer="1", answer_key="1", correct=False)]
-    table = mux.validation_accuracy_table(make_graded(rows))
+    table = validation.validation_accuracy_table(make_graded(rows))
     assert table.to_dicts() == [dict(benchmark="math", model="a", validation_accuracy=0.5,
                                      n_questions=3, n_samples=12)]
-    assert mux.validation_accuracy_dict(table) == {"a": 0.5}
+    assert validation.validation_accuracy_dict(table) == {"a": 0.5}
 
 
 # --- first k samples, validation file, command-line entry points ---------------------------
@@ -355,13 +355,13 @@ def test_cli_validation_accuracy_and_select(tmp_path):
     res = run_script("validation_accuracy.py", "--samples", *paths, "--out", val)
     assert res.returncode == 0, res.stderr
     table = pl.read_parquet(val)
-    assert table.equals(mux.validation_accuracy_table(graded))
+    assert table.equals(validation.validation_accuracy_table(graded))
 
     out = tmp_path / "sel" / "g.parquet"
     res = run_script("selection.py", "--samples", *paths, "--validation-accuracy", val, "--group", "g",
                      "--models", *models, "--k", 1, "--out", out)
     assert res.returncode == 0, res.stderr
-    accs = mux.validation_accuracy_dict(table)
+    accs = validation.validation_accuracy_dict(table)
     want = mux.decisions(mux.first_k_samples(graded, 1), models, accs, "g")
     assert pl.read_parquet(out).equals(want)
 
@@ -380,7 +380,7 @@ def test_cli_select_rejects_missing_validation_accuracy(tmp_path):
     path = tmp_path / "s.parquet"
     write_samples(graded, path, graded=True)
     val = tmp_path / "val.parquet"
-    mux.validation_accuracy_table(graded).filter(pl.col("model") != models[-1]).write_parquet(val)
+    validation.validation_accuracy_table(graded).filter(pl.col("model") != models[-1]).write_parquet(val)
     res = run_script("selection.py", "--samples", path, "--validation-accuracy", val, "--group", "g",
                      "--models", *models, "--out", tmp_path / "d.parquet")
     assert res.returncode == 2
@@ -409,6 +409,18 @@ def test_equivalent_answers_with_different_keys_vote_together():
     assert set(merged.filter(pl.col("model") == "a")["answer_key"].to_list()) == {"sym:k12", "k5"}  # smallest key
     sel = mux.decisions(merged, ["a", "b"], {"a": 0.6, "b": 0.5}, "g").row(0, named=True)
     assert (sel["selected_model"], sel["confidence"], sel["correct"]) == ("a", 2 / 3, True)
+
+
+def test_clustering_merges_what_the_graders_equivalence_finds_equal():
+    """With the grader's own keys and equivalence (no stand-ins): x^2+2x+1 and (x+1)^2 get different
+    keys, and clustering makes them one answer; 5 stays apart and no answer stays None."""
+    from slmmux.answers import answer_keys
+
+    answers = ["x^2+2x+1", "(x+1)^2", "(x+1)^2", "5", None]
+    keys = dict(zip(answers[:4], answer_keys(answers[:4], "math")))
+    assert keys["x^2+2x+1"] != keys["(x+1)^2"]
+    merged = mux.cluster_equivalent_answers(_math_rows({"a": answers}, keys))["answer_key"].to_list()
+    assert merged[0] == merged[1] == merged[2] != merged[3] and merged[4] is None
 
 
 def test_clustering_is_transitive_deterministic_and_per_question():

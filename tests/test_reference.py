@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slmmux import mux, scaling, search, tables
+from slmmux import mux, scaling, search, tables, validation
 from slmmux.samples import GRADED_SCHEMA, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,8 +149,8 @@ def random_pool(rng: random.Random) -> tuple[pl.DataFrame, dict, int]:
 
 def project_tables(graded: pl.DataFrame, config: dict) -> tuple[list[tables.Table], dict]:
     """The workflow's chain, in memory: validation accuracy, search, decisions, tables."""
-    val = mux.validation_accuracy_table(graded)
-    accs = mux.validation_accuracy_dict(val) if val.height else {}
+    val = validation.validation_accuracy_table(graded)
+    accs = validation.validation_accuracy_dict(val) if val.height else {}
     groups = {"main": config["groups"]["main"]}
     s = config["search"]
     frames = [mux.decisions(graded, groups["main"], accs, "main", k=config["selection"]["k"])]
