@@ -37,7 +37,6 @@ from pathlib import Path
 
 from slmmux import arith
 from slmmux.tinymodel import CHAT_TEMPLATE, SPECIAL_TOKENS  # the same chat format as the random tiny models
-MODELS_DIR = "models"  # tracked folder of the shipped weights (relative to the repository root)
 TOKENIZER_VOCAB = 320
 TOKENIZER_SEED = 7
 

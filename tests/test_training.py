@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO
 from slmmux import arith, training
 from slmmux.answers import extract_answer
+from slmmux.config import TRAINED_MODEL_DIR
 
-MODELS = REPO / training.MODELS_DIR
+MODELS = REPO / TRAINED_MODEL_DIR
 
 
 @pytest.fixture(scope="module")
