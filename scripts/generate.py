@@ -7,8 +7,9 @@ repeated, once per benchmark, in the same order.
 Every --samples block SPLIT:K:TEMPERATURE gives each question of SPLIT K samples at TEMPERATURE
 (temperature 0 requires K=1 and is recorded as decoding=greedy). Per-question seeds derive from
 (--seed, --model-key, question id), so samples do not depend on batching or restarts. Every request
-of the job is in the engine at once; finished questions are checkpointed in OUT.partial/ every
---chunk-size questions, as they finish; a rerun after a crash or kill generates only what is missing.
+of the job is in the engine at once; every --chunk-size finished questions, as they finish, are
+appended to the checkpoint log OUT.partial/samples.jsonl (microseconds per append, the engine never
+waits); a rerun after a crash or kill generates only what is missing.
 The outputs are written after the engine has shut down, and the checkpoints removed last: a rerun
 after a kill at any moment finds every finished question, and one whose checkpoint is complete
 writes the outputs without loading the model. If any question fails, the others are checkpointed,
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling top-p (default 1.0)")
     ap.add_argument("--max-tokens", type=int, default=512, help="maximum completion tokens per sample (default 512)")
     ap.add_argument("--chunk-size", type=int, default=64,
-                    help="finished questions per checkpoint write (default 64); the engine never waits for it")
+                    help="finished questions per checkpoint append (default 64); the engine never waits for it")
     g = ap.add_argument_group("vllm backend")
     g.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per model (default 1)")
     g.add_argument("--dtype", default="auto", help="weight dtype: auto, bfloat16, float16, float32 (default auto)")
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except KeyboardInterrupt:
-        print("generate: interrupted; finished chunks are kept for the next run", file=sys.stderr)
+        print("generate: interrupted; finished questions are kept for the next run", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line; details belong to the library's messages
         from slmmux.generate.runner import IncompleteGeneration

@@ -16,7 +16,9 @@ from slmmux.data import make_questions
 from slmmux.generate import Completion, GenerationError, ModelSpec, SamplingSpec, open_backend, question_seed
 from slmmux.generate.openai_backend import OpenAIBackend
 from slmmux.generate.replay import ReplayError, replay_samples, run_replay
-from slmmux.generate.runner import IncompleteGeneration, SampleBlock, partial_dir_for, run_generation
+from slmmux.generate.checkpoint import CheckpointError
+from slmmux.generate.runner import (IncompleteGeneration, SampleBlock, load_checkpoint, partial_dir_for,
+                                   run_generation)
 from slmmux.samples import read_samples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,13 +114,44 @@ def test_runner_resumes_after_a_kill_without_duplicates(questions, tmp_path):
     out = tmp_path / "raw.parquet"
     with pytest.raises(SystemExit):
         _run(questions, out, HashBackend(crash_after_calls=3))
-    chunks = sorted(partial_dir_for(out).glob("chunk-*.parquet"))
-    assert len(chunks) == 3 and not out.exists()
+    log = (partial_dir_for(out) / "samples.jsonl").read_text().splitlines()
+    assert len(log) == 4 + 1 + 4 and not out.exists()  # one line per question, 3 checkpoints of <= 4
     second = HashBackend()
     table = _run(questions, out, second, chunk_size=5)  # another chunking: same samples
     assert table.equals(ref)
     # only the missing questions were generated again
     assert len(second.seen) == 5 + 15 + 15 - (4 + 1 + 4)  # chunks: validation 4 + 1, then test 4
+
+
+def test_a_question_cut_short_by_a_crash_is_generated_again(questions, tmp_path):
+    """A crash mid-append leaves a last line without its newline: it is dropped, cut from the log
+    before the rerun appends, and its question generated again; the table equals an uninterrupted run."""
+    ref = _run(questions, tmp_path / "ref.parquet", HashBackend())
+    out = tmp_path / "raw.parquet"
+    with pytest.raises(SystemExit):
+        _run(questions, out, HashBackend(crash_after_calls=2))
+    log = partial_dir_for(out) / "samples.jsonl"
+    whole = log.read_bytes()
+    assert whole.count(b"\n") == 5  # validation 4 + 1
+    log.write_bytes(whole[:-40])  # the fifth question's line, cut short
+    assert load_checkpoint(partial_dir_for(out))["question_id"].n_unique() == 4
+    second = HashBackend()
+    assert _run(questions, out, second).equals(ref)
+    assert len(second.seen) == 35 - 4
+
+
+def test_a_corrupt_checkpoint_line_is_an_error_naming_it(questions, tmp_path):
+    out = tmp_path / "raw.parquet"
+    with pytest.raises(SystemExit):
+        _run(questions, out, HashBackend(crash_after_calls=2))
+    log = partial_dir_for(out) / "samples.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + b"{not json\n" + b"".join(lines[1:]))
+    with pytest.raises(CheckpointError, match=r"samples\.jsonl, line 2, is corrupt"):
+        _run(questions, out, HashBackend())
+    log.write_bytes(lines[0] + b'[{"sample": "one"}]\n')
+    with pytest.raises(CheckpointError, match="samples schema|not a valid raw samples table"):
+        _run(questions, out, HashBackend())
 
 
 def test_one_failing_question_does_not_stop_the_others(questions, tmp_path):
@@ -132,7 +165,7 @@ def test_one_failing_question_does_not_stop_the_others(questions, tmp_path):
     assert len(failed_ids) == 1 and len(err.value.failures) == 2  # sampled and greedy blocks
     failures = json.loads((partial_dir_for(out) / "failures.json").read_text())
     assert {f["question_id"] for f in failures} == failed_ids
-    done = pl.concat([pl.read_parquet(p) for p in partial_dir_for(out).glob("chunk-*.parquet")])
+    done = load_checkpoint(partial_dir_for(out))
     assert done.height == 75 - 4 and not done["question_id"].is_in(list(failed_ids)).any()
     retry = HashBackend()
     table = _run(questions, out, retry)

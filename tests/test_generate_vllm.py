@@ -16,6 +16,7 @@ from generate_fixtures import (VLLM_ARGS, env, generate_cmd, kill_group, questio
                                rows_key, run_generate, tiny_model, vllm_server, wait_for)
 from slmmux.generate import ModelSpec, SamplingSpec, open_backend, question_seed
 from slmmux.generate.provenance import weights_sha256
+from slmmux.generate.runner import load_checkpoint
 from slmmux.samples import read_samples
 
 pytestmark = pytest.mark.vllm
@@ -90,7 +91,7 @@ def test_same_question_same_samples_whatever_the_batch(reference, tiny_model, qu
     assert "gsm8k-long" in errors[0] and "max_model_len=1024" in errors[0]
     assert not out.exists() and not out.with_suffix(".provenance.json").exists()
     partial = out.with_name(out.name + ".partial")
-    got = pl.concat([pl.read_parquet(p) for p in partial.glob("chunk-*.parquet")])
+    got = load_checkpoint(partial)
     assert got.height == 9 * 3
     expected = ref.filter(pl.col("question_id").is_in(sub["question_id"].implode()))
     assert rows_key(got) == rows_key(expected)
@@ -105,12 +106,13 @@ def test_sigkill_and_resume_equals_uninterrupted(reference, tiny_model, question
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        assert wait_for(lambda: (partial / "chunk-0000.parquet").exists() or proc.poll() is not None, timeout=400)
+        log = partial / "samples.jsonl"
+        assert wait_for(lambda: (log.exists() and log.stat().st_size > 0) or proc.poll() is not None, timeout=400)
     finally:
         kill_group(proc)  # SIGKILL the script and its engine processes
     assert not out.exists(), "the run finished before it could be killed"
-    kept = sorted(partial.glob("chunk-*.parquet"))
-    assert 1 <= len(kept) < 25
+    kept = load_checkpoint(partial)
+    assert 2 <= kept["question_id"].n_unique() < 50
     r = run_generate(questions_50, out, tiny_model, *VLLM_ARGS, "--chunk-size", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "resuming" in r.stderr

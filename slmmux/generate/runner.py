@@ -4,10 +4,12 @@ Work is a list of *sampling blocks* (``split``, ``k``, ``temperature``): every q
 gets ``k`` samples at that temperature (``decoding`` = ``greedy`` at temperature 0, else
 ``sampled``). A job (:class:`GenerationJob`) covers one model and run seed on one or more
 benchmarks, so the model loads once. All of its requests go to the engine at once (a backend's
-``stream``); finished questions are written atomically to ``<out>.partial/chunk-NNNN.parquet`` every
-``chunk_size`` questions as they finish, so checkpointing never drains the engine. A run killed at
-any point keeps every written chunk; the next run generates only the (split, decoding, question)
-units no chunk holds, so no row is duplicated or lost. Per-question sampling seeds come from
+``stream``); every ``chunk_size`` finished questions, as they finish, are appended to the target's
+checkpoint log ``<out>.partial/samples.jsonl`` (:mod:`slmmux.generate.checkpoint`: one line per
+question, microseconds per append), so checkpointing neither drains the engine nor slows it, one
+question per checkpoint included. A run killed at any point keeps every appended question; the next
+run generates only the (split, decoding, question) units the log does not hold, so no row is
+duplicated or lost. Per-question sampling seeds come from
 :func:`~slmmux.generate.base.question_seed`, so the samples do not depend on batching or restart
 point. When all units are done, the outputs and sidecars are written atomically (after the engine
 has shut down) and the checkpoint folders are removed last.
@@ -20,7 +22,6 @@ is recorded with its error in ``<out>.partial/failures.json`` and retried by the
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 import time
@@ -33,10 +34,9 @@ import polars as pl
 from slmmux import prompts
 from slmmux.generate.base import ChatBackend, ChatRequest, Completion, SamplingSpec, question_seed
 from slmmux.files import file_sha256, write_json
+from slmmux.generate.checkpoint import LOG_NAME, CheckpointLog, read_log
 from slmmux.generate.provenance import device_name, now, provenance_sidecar
-from slmmux.samples import KEY_COLUMNS, RAW_SCHEMA, SPLITS, validate, write_atomic, write_samples
-
-CHUNK_RE = re.compile(r"^chunk-(\d{4,})\.parquet$")
+from slmmux.samples import KEY_COLUMNS, SPLITS, write_samples
 
 
 class IncompleteGeneration(RuntimeError):
@@ -145,35 +145,33 @@ def partial_dir_for(out: str | Path) -> Path:
 
 
 class _Progress:
+    PRINT_SECONDS = 5.0
+
     def __init__(self, total: int, stream: TextIO | None):
         self.total, self.stream = total, stream
         self.done = 0
         self.tokens = 0
         self.t0 = time.monotonic()
+        self.printed = float("-inf")
 
     def update(self, questions: int, tokens: int, label: str) -> None:
+        """Count finished questions; print a line at most every PRINT_SECONDS, and at the end."""
         self.done += questions
         self.tokens += tokens
-        if self.stream is None:
+        t = time.monotonic()
+        if self.stream is None or (t - self.printed < self.PRINT_SECONDS and self.done < self.total):
             return
-        dt = max(time.monotonic() - self.t0, 1e-9)
+        self.printed = t
+        dt = max(t - self.t0, 1e-9)
         rate_q = self.done / dt
         eta = (self.total - self.done) / rate_q if rate_q > 0 else float("nan")
         print(f"[generate] {label}: {self.done}/{self.total} questions, {self.tokens / dt:.1f} tokens/s, "
               f"ETA {eta:.0f} s", file=self.stream, flush=True)
 
 
-def load_checkpoint(partial: Path) -> tuple[pl.DataFrame, int]:
-    """The rows of every finished chunk and the next chunk number."""
-    frames, last = [], -1
-    if partial.is_dir():
-        for p in sorted(partial.iterdir()):
-            m = CHUNK_RE.match(p.name)
-            if m:
-                frames.append(validate(pl.read_parquet(p), source=str(p)).select(list(RAW_SCHEMA)))
-                last = max(last, int(m.group(1)))
-    df = pl.concat(frames) if frames else pl.DataFrame(schema=RAW_SCHEMA)
-    return df, last + 1
+def load_checkpoint(partial: Path) -> pl.DataFrame:
+    """The rows of every question the checkpoint folder's log holds."""
+    return read_log(partial / LOG_NAME)[0]
 
 
 @dataclass
@@ -201,14 +199,14 @@ class _TargetState:
     def __init__(self, target: GenerationTarget, identity: dict, partial: Path):
         self.target, self.identity, self.partial = target, identity, partial
         self.benchmark = identity["benchmark"]
-        self.buffer: list[dict] = []
-        self.buffered_questions = 0
+        self.buffer: list[list[dict]] = []  # one list of sample rows per finished question
+        self.log: CheckpointLog | None = None  # opened at the first checkpoint
         self.failures: list[dict] = []
         self.new_prompt_tokens = self.new_completion_tokens = 0
         partial.mkdir(parents=True, exist_ok=True)
+        done_df, self.whole_bytes = read_log(partial / LOG_NAME)
         config_path = partial / "config.json"
-        holds_rows = any(CHUNK_RE.match(p.name) for p in partial.iterdir())
-        if config_path.exists() and holds_rows:
+        if config_path.exists() and done_df.height:
             previous = json.loads(config_path.read_text())
             if previous.get("identity") != identity:
                 raise ValueError(f"checkpoint {partial} was made with different settings "
@@ -221,29 +219,36 @@ class _TargetState:
             write_json({"identity": identity, "first_started_at": self.first_started}, config_path)
         failures_path = partial / "failures.json"
         self.earlier_failures = json.loads(failures_path.read_text()) if failures_path.exists() else []
-        done_df, self.next_chunk = load_checkpoint(partial)
         done_df = done_df.filter((pl.col("model") == identity["model_key"]) & (pl.col("seed") == identity["seed"]))
         self.done_keys = set(zip(done_df["split"].to_list(), done_df["decoding"].to_list(),
                                  done_df["question_id"].to_list()))
         self.reused_rows = done_df.height
 
+    @property
+    def buffered_questions(self) -> int:
+        return len(self.buffer)
+
     def add(self, rows: list[dict]) -> None:
-        self.buffer.extend(rows)
-        self.buffered_questions += 1
+        self.buffer.append(rows)
 
     def flush(self) -> int:
-        """Write the buffered rows as one checkpoint chunk; return their completion tokens."""
+        """Append the buffered questions to the checkpoint log; return their completion tokens."""
         if not self.buffer:
-            self.buffered_questions = 0
             return 0
-        df = pl.DataFrame(self.buffer, schema=RAW_SCHEMA)
-        write_atomic(validate(df, source="chunk"), self.partial / f"chunk-{self.next_chunk:04d}.parquet")
-        self.next_chunk += 1
-        tokens = sum(x["completion_tokens"] for x in self.buffer)
-        self.new_prompt_tokens += sum(x["prompt_tokens"] for x in self.buffer)
+        if self.log is None:
+            self.log = CheckpointLog(self.partial / LOG_NAME, self.whole_bytes)
+        self.log.append(self.buffer)
+        rows = [r for question in self.buffer for r in question]
+        tokens = sum(r["completion_tokens"] for r in rows)
+        self.new_prompt_tokens += sum(r["prompt_tokens"] for r in rows)
         self.new_completion_tokens += tokens
-        self.buffer, self.buffered_questions = [], 0
+        self.buffer = []
         return tokens
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
 
 class GenerationJob:
@@ -252,8 +257,8 @@ class GenerationJob:
     Three steps, so that no finished work is lost to a kill at any moment:
 
     1. :meth:`generate` (needs an open backend, and only when :attr:`pending` is non-zero) sends every
-       pending (block, question) request at once and checkpoints each target's finished questions in
-       ``<out>.partial/`` every ``chunk_size`` questions, as they finish;
+       pending (block, question) request at once and appends each target's finished questions to
+       its log in ``<out>.partial/`` every ``chunk_size`` questions, as they finish;
     2. :meth:`finalise` (no backend needed) writes each target's output and sidecar from its complete
        checkpoint; call it after the engine is shut down, so a kill during the shutdown leaves a
        complete checkpoint and the rerun finalises it without loading the model again;
@@ -341,6 +346,7 @@ class GenerationJob:
                 if st.buffer or finished:
                     bar.update(finished, st.flush(), st.benchmark)
                     finished = 0
+                st.close()
                 if st.failures:
                     write_json(st.earlier_failures + st.failures, st.partial / "failures.json")  # type: ignore[arg-type]
             self.gen_seconds += time.monotonic() - t0
@@ -363,7 +369,7 @@ class GenerationJob:
 
     def _finalise_one(self, st: _TargetState) -> pl.DataFrame:
         t = st.target
-        table, _ = load_checkpoint(st.partial)
+        table = load_checkpoint(st.partial)
         table = table.filter((pl.col("model") == self.model_key) & (pl.col("seed") == self.seed))
         _check_complete(table, t.questions, self.blocks)
         backend_path = st.partial / "backend.json"
