@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,6 +139,32 @@ def test_a_question_cut_short_by_a_crash_is_generated_again(questions, tmp_path)
     second = HashBackend()
     assert _run(questions, out, second).equals(ref)
     assert len(second.seen) == 35 - 4
+
+
+def test_a_failed_append_leaves_whole_lines_and_the_retry_duplicates_nothing(tmp_path, monkeypatch):
+    """A full disk in the middle of an append: the log keeps only whole lines, so appending the same
+    questions again (the runner retries its buffer on the way out) does not duplicate the written ones."""
+    from slmmux.generate import checkpoint
+
+    log_path = tmp_path / "samples.jsonl"
+    log = checkpoint.CheckpointLog(log_path, 0)
+    log.append([[{"question": 0}]])
+    real_write, calls = os.write, []
+
+    def full_disk(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            real_write(fd, bytes(data[:len(data) // 2]))  # half of it, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "write", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        log.append([[{"question": 1}], [{"question": 2}]])
+    monkeypatch.setattr(checkpoint.os, "write", real_write)
+    assert log_path.read_bytes() == b'[{"question":0}]\n'
+    log.append([[{"question": 1}], [{"question": 2}]])
+    log.close()
+    assert log_path.read_text().splitlines() == ['[{"question":0}]', '[{"question":1}]', '[{"question":2}]']
 
 
 def test_a_corrupt_checkpoint_line_is_an_error_naming_it(questions, tmp_path):

@@ -83,9 +83,17 @@ class CheckpointLog:
         if not questions:
             return
         data = "".join(json.dumps(rows, separators=(",", ":")) + "\n" for rows in questions).encode()
+        whole = os.fstat(self.fd).st_size
         view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except BaseException:  # a full disk, a signal: leave whole lines only, so a retry cannot duplicate
+            try:
+                os.ftruncate(self.fd, whole)
+            except OSError:
+                pass  # the line cut short is dropped when the log is read
+            raise
         if time.monotonic() - self.last_sync >= FSYNC_SECONDS:
             self.sync()
 
