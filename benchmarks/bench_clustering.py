@@ -1,5 +1,4 @@
-"""Cost of merging equivalent answers before voting (slmmux.mux.cluster_equivalent_answers, issue 11
-finding 3) on a paper-sized pool, beside the cost of grading the same answers.
+"""Cost of merging equivalent answers before voting (slmmux.mux.answer_clusters, issue 11 finding 3) on a paper-sized pool, beside the cost of grading the same answers.
 
 Pool: 5 models x 500 MATH-500 questions x k = 9 sampled answers (22,500 answers), synthesised from
 the bundled golds: each model answers a question with the gold in one of several spellings (as is,
@@ -20,8 +19,9 @@ Measured (2 shared CPU cores, 2 workers, 2026-12-01):
 Nearly all of the clustering time is the grader's own equivalence checks (7.49 of 7.54 s in
 ``equivalent_many`` in a profile): this synthetic mix gives every question three recurring symbolic
 wrong answers, so most of its 2320 pairs need a worker round trip. It is half of grading, not the
-small fraction hoped for; it is paid once per selection/search/sweep script and is bounded by the
-pool's timeout per pair.
+small fraction hoped for, so the workflow pays it once per benchmark (rule ``answer_clusters``,
+``results/clusters/{b}.parquet``), not in each selection, search and sweep job, and it is bounded by
+the pool's timeout per pair.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ decisions (read by column name).
 
 Example:
   python scripts/explorer.py --samples results/samples/graded/math/*/seed*.parquet \\
+      --answer-clusters results/clusters/math.parquet \\
       --questions results/questions/math.parquet --decisions results/selection/math/trio.parquet \\
       --benchmark math --group trio --models tiny-a tiny-b tiny-c \\
       --out results/explorer/math/explorer_math_trio.html
@@ -26,7 +27,8 @@ import polars as pl
 from _group_options import add_group_arguments, group_from_arguments
 from slmmux.data import read_questions
 from slmmux.explorer import FLAGS, write_explorer
-from slmmux.samples import SamplesSchemaError, read_samples
+from slmmux.mux import read_clustered_samples
+from slmmux.samples import SamplesSchemaError
 
 log = logging.getLogger("explorer")
 
@@ -35,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="explorer.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", required=True, nargs="+", metavar="GRADED", help="graded samples Parquet files")
+    ap.add_argument("--answer-clusters", required=True, metavar="CLUSTERS",
+                    help="answer clusters of the benchmark (results/clusters/{b}.parquet): the confidences shown "
+                         "count equivalent answers together, as the selection does")
     ap.add_argument("--questions", required=True, help="questions table (results/questions/{b}.parquet)")
     ap.add_argument("--decisions", required=True, nargs="+", metavar="PARQUET",
                     help="decisions of the group: results/selection/{b}/{g}.parquet and any discussion decisions")
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
         models = group_from_arguments(args)
-        samples = read_samples(args.samples, graded=True)
+        samples = read_clustered_samples(args.samples, args.answer_clusters)
         questions = read_questions(args.questions)
         decisions = pl.concat([pl.read_parquet(p) for p in args.decisions], how="diagonal_relaxed")
         data = write_explorer(args.out, samples, questions, decisions, models, args.benchmark, args.group)

@@ -14,10 +14,12 @@
 
 Examples:
   python scripts/scale.py samples --samples results/samples/graded/math/*/seed*.parquet \\
-      --validation-accuracy results/validation/math.parquet --group g1 --models qwen2.5-7b llama-3.1-8b \\
+      --answer-clusters results/clusters/math.parquet --validation-accuracy results/validation/math.parquet \\
+      --group g1 --models qwen2.5-7b llama-3.1-8b \\
       --k-max 9 --trials 100 --seed 0 --out results/scaling/math/samples_g1.parquet
   python scripts/scale.py models --samples results/samples/graded/math/*/seed*.parquet \\
-      --validation-accuracy results/validation/math.parquet --search results/search/math.parquet \\
+      --answer-clusters results/clusters/math.parquet --validation-accuracy results/validation/math.parquet \\
+      --search results/search/math.parquet \\
       --sizes 2 3 4 5 --k 3 --out results/scaling/math/models.parquet
 """
 
@@ -33,10 +35,10 @@ from _group_options import add_group_arguments, group_from_arguments
 from slmmux.mux import (
     CONFIDENCE_DENOMINATORS,
     OWN_TIES,
-    cluster_equivalent_answers,
     first_k_samples,
+    read_clustered_samples,
 )
-from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
+from slmmux.samples import SamplesSchemaError, write_atomic
 from slmmux.scaling import models_sweep, samples_sweep
 from slmmux.validation import validation_accuracy_for
 
@@ -51,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--samples", required=True, nargs="+", metavar="GRADED",
                        help="graded samples Parquet files of one benchmark")
+        p.add_argument("--answer-clusters", required=True, metavar="CLUSTERS",
+                       help="answer clusters of the benchmark (results/clusters/{b}.parquet, scripts/answer_clusters.py): "
+                            "equivalent answers vote together")
         p.add_argument("--validation-accuracy", required=True, metavar="VAL",
                        help="validation accuracy table (results/validation/{b}.parquet); models without one "
                             "rank last in SLM-MUX ties, then by name")
@@ -82,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_samples(args: argparse.Namespace) -> pl.DataFrame:
     models = group_from_arguments(args)
-    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
+    graded = read_clustered_samples(args.samples, args.answer_clusters)
     accs = validation_accuracy_for(args.validation_accuracy, graded, models)
     out = samples_sweep(graded, models, accs, args.group, k_max=args.k_max, trials=args.trials, seed=args.seed,
                         confidence_denominator=args.confidence_denominator)
@@ -92,7 +97,7 @@ def run_samples(args: argparse.Namespace) -> pl.DataFrame:
 
 
 def run_models(args: argparse.Namespace) -> pl.DataFrame:
-    graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
+    graded = read_clustered_samples(args.samples, args.answer_clusters)
     search = pl.read_parquet(args.search)
     if args.k is not None:
         in_search = set(search["models"].explode().to_list()) if "models" in search.columns else set()

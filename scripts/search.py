@@ -12,8 +12,8 @@ import logging
 import sys
 import time
 
-from slmmux.mux import cluster_equivalent_answers
-from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
+from slmmux.mux import read_clustered_samples
+from slmmux.samples import SamplesSchemaError, write_atomic
 from slmmux.search import CONTRADICTION_BASES, EMPTY_SAMPLES, METHODS, rank_subsets
 
 
@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", nargs="+", required=True, metavar="GRADED",
                    help="graded samples Parquet files (any number; all models of the pool)")
+    p.add_argument("--answer-clusters", required=True, metavar="CLUSTERS",
+                   help="answer clusters of the benchmark (results/clusters/{b}.parquet, scripts/answer_clusters.py): "
+                       "equivalent answers vote together")
     p.add_argument("--sizes", nargs="+", type=int, required=True, metavar="K",
                    help="subset sizes to search (sizes larger than the pool are skipped with a note)")
     p.add_argument("--lam", type=float, default=1.0,
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("search")
     t0 = time.perf_counter()
     try:
-        samples = cluster_equivalent_answers(read_samples(args.samples, graded=True))
+        samples = read_clustered_samples(args.samples, args.answer_clusters)
         result = rank_subsets(samples, args.sizes, lam=args.lam, robust_level=args.robust_level,
                               contradiction_base=args.contradiction_base, top=args.top, method=args.method,
                               beam_width=args.beam_width, empty_samples=args.empty_samples,

@@ -16,6 +16,7 @@ sorts first.
 
 Example:
   python scripts/selection.py --samples results/samples/graded/math/*/seed*.parquet \\
+      --answer-clusters results/clusters/math.parquet \\
       --validation-accuracy results/validation/math.parquet --group table1 \\
       --models gemma-2-27b llama-3.1-8b mixtral-8x7b --k 3 --out results/selection/math/table1.parquet
 """
@@ -32,10 +33,10 @@ from _group_options import add_group_arguments, group_from_arguments
 from slmmux.mux import (
     CONFIDENCE_DENOMINATORS,
     OWN_TIES,
-    cluster_equivalent_answers,
     decisions,
+    read_clustered_samples,
 )
-from slmmux.samples import SamplesSchemaError, read_samples, write_atomic
+from slmmux.samples import SamplesSchemaError, write_atomic
 from slmmux.validation import validation_accuracy_for
 
 log = logging.getLogger("selection")
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", required=True, nargs="+", metavar="GRADED",
                     help="graded samples Parquet files of one benchmark (other models are ignored)")
+    ap.add_argument("--answer-clusters", required=True, metavar="CLUSTERS",
+                    help="answer clusters of the benchmark (results/clusters/{b}.parquet, scripts/answer_clusters.py): "
+                        "equivalent answers vote together")
     ap.add_argument("--validation-accuracy", required=True, metavar="VAL",
                     help="validation accuracy table (results/validation/{b}.parquet)")
     add_group_arguments(ap)
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     try:
         models = group_from_arguments(args)
-        graded = cluster_equivalent_answers(read_samples(args.samples, graded=True))
+        graded = read_clustered_samples(args.samples, args.answer_clusters)
         accs = validation_accuracy_for(args.validation_accuracy, graded, models)
         table = decisions(graded, models, accs, args.group, k=args.k,
                           confidence_denominator=args.confidence_denominator, own_tie=args.own_tie)

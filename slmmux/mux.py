@@ -7,7 +7,7 @@ plain per-question implementation of the same rules over Python lists of answer 
 
 Votes are cast on **answer keys** (the graded table's ``answer_key``, null = no answer). The grader's
 keys are canonical forms that do not simplify (``\\sqrt{12}`` and ``2\\sqrt{3}`` get different keys
-although ``is_correct`` accepts both against one gold), so :func:`cluster_equivalent_answers` first
+although ``is_correct`` accepts both against one gold), so :func:`answer_clusters` first
 merges, per question, every pair of distinct keys whose answers the grader's own equivalence
 (:func:`slmmux.answers.equivalent_many`, bounded in time) finds equivalent: clusters are the
 transitive closure, and every member takes the cluster's smallest key, so the result does not depend
@@ -40,6 +40,7 @@ completion tokens of exactly those samples, so tables and figures only aggregate
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import polars as pl
@@ -94,41 +95,43 @@ def model_priority(models: Iterable[str], validation_accuracy: Mapping[str, floa
 # equivalent answers vote together
 
 
-def cluster_equivalent_answers(graded: pl.DataFrame, equivalent: Callable | None = None) -> pl.DataFrame:
-    """``graded`` with ``answer_key`` replaced by one representative per cluster of equivalent answers.
+CLUSTERS_SCHEMA = {"benchmark": pl.String, "split": pl.String, "question_id": pl.String, "answer_key": pl.String,
+                   "cluster": pl.String}
+_QCOLS = ["benchmark", "split", "question_id"]
+
+
+def answer_clusters(graded: pl.DataFrame, equivalent: Callable | None = None) -> pl.DataFrame:
+    """Every distinct answer key of every question, with the key of its cluster of equivalent answers.
 
     Per (benchmark, split, question): the distinct non-null keys (over every model, seed and sample,
     so a model's own vote and Agent Forest's pooled vote use the same clusters) are compared pairwise
     with the grader's equivalence on one example answer per key (the first in model, seed, decoding,
     sample order); equivalent pairs are merged transitively (union-find) and each cluster is
-    represented by its smallest key. GSM8K and GPQA keys are exact already and are left as they are.
-    ``equivalent``: ``(pairs, benchmark) -> verdicts``, default :func:`slmmux.answers.equivalent_many`
-    (each symbolic check bounded by the worker pool's timeout).
+    represented by its smallest key. GSM8K, GPQA and arith keys are exact already: each is its own
+    cluster. ``equivalent``: ``(pairs, benchmark) -> verdicts``, default
+    :func:`slmmux.answers.equivalent_many` (each symbolic check bounded by the worker pool's timeout).
+    The workflow computes this once per benchmark, over every model's samples (rule
+    ``answer_clusters``), so that every group, the search and the sweeps vote on the same clusters.
     """
     if equivalent is None:
         from slmmux.answers import equivalent_many as equivalent
-    part = graded.filter((pl.col("benchmark") == "math") & pl.col("answer_key").is_not_null())
-    if part.height == 0:
-        return graded
-    qcols = ["benchmark", "split", "question_id"]
     examples = (
-        part.sort(["model", "seed", "decoding", "sample"])
-        .group_by([*qcols, "answer_key"], maintain_order=True)
+        graded.filter(pl.col("answer_key").is_not_null())
+        .sort(["model", "seed", "decoding", "sample"])
+        .group_by([*_QCOLS, "answer_key"], maintain_order=True)
         .agg(example=pl.col("answer").first())
-        .sort([*qcols, "answer_key"])
+        .sort([*_QCOLS, "answer_key"])
     )
     pairs, where = [], []
     by_question: dict[tuple, list[tuple[str, str]]] = {}
-    for b, split, q, key, ex in examples.iter_rows():
+    for b, split, q, key, ex in examples.filter(pl.col("benchmark") == "math").iter_rows():
         by_question.setdefault((b, split, q), []).append((key, ex if ex is not None else key))
     for question, keyed in by_question.items():
         for i in range(len(keyed)):
             for j in range(i + 1, len(keyed)):
                 pairs.append((keyed[j][1], keyed[i][1]))
                 where.append((question, keyed[i][0], keyed[j][0]))
-    if not pairs:
-        return graded
-    verdicts = equivalent(pairs, "math")
+    verdicts = equivalent(pairs, "math") if pairs else []
     parent: dict[tuple, str] = {}
 
     def find(question, key):
@@ -144,16 +147,50 @@ def cluster_equivalent_answers(graded: pl.DataFrame, equivalent: Callable | None
                 parent[(question, hi)] = lo
     renamed = [(*question, key, find(question, key)) for question, keyed in by_question.items() for key, _ in keyed
                if find(question, key) != key]
-    if not renamed:
-        return graded
-    mapping = pl.DataFrame(renamed, schema={"benchmark": pl.String, "split": pl.String, "question_id": pl.String,
-                                            "answer_key": pl.String, "_cluster": pl.String}, orient="row")
+    mapping = pl.DataFrame(renamed, schema={**{c: pl.String for c in _QCOLS}, "answer_key": pl.String,
+                                            "_cluster": pl.String}, orient="row")
     return (
-        graded.join(mapping, on=[*qcols, "answer_key"], how="left")
-        .with_columns(answer_key=pl.coalesce("_cluster", "answer_key"))
-        .drop("_cluster")
-        .select(graded.columns)
+        examples.select([*_QCOLS, "answer_key"])
+        .join(mapping, on=[*_QCOLS, "answer_key"], how="left")
+        .select(*_QCOLS, "answer_key", cluster=pl.coalesce("_cluster", "answer_key"))
     )
+
+
+def apply_answer_clusters(graded: pl.DataFrame, clusters: pl.DataFrame, source: str = "answer clusters") -> pl.DataFrame:
+    """``graded`` with each ``answer_key`` replaced by its cluster's key from :func:`answer_clusters`.
+
+    Raises ``ValueError`` when ``graded`` holds an answer key ``clusters`` does not list (the clusters
+    were computed from other samples) or ``clusters`` is not such a table."""
+    missing_cols = [c for c in CLUSTERS_SCHEMA if c not in clusters.columns]
+    if missing_cols:
+        raise ValueError(f"{source} is not an answer-clusters table: no column(s) {', '.join(missing_cols)}")
+    if clusters.select([*_QCOLS, "answer_key"]).is_duplicated().any():
+        raise ValueError(f"{source} lists an answer key of a question twice")
+    joined = graded.join(clusters.select([*_QCOLS, "answer_key", pl.col("cluster").alias("_cluster")]),
+                         on=[*_QCOLS, "answer_key"], how="left", maintain_order="left")
+    unknown = joined.filter(pl.col("answer_key").is_not_null() & pl.col("_cluster").is_null())
+    if unknown.height:
+        first = unknown.row(0, named=True)
+        raise ValueError(f"{source} does not list {unknown.height} answer(s) of these samples (e.g. key "
+                         f"{first['answer_key']!r} of {first['benchmark']} {first['split']} question "
+                         f"{first['question_id']}): it was computed from other samples; rerun its rule")
+    return joined.with_columns(answer_key=pl.col("_cluster")).drop("_cluster").select(graded.columns)
+
+
+def read_clustered_samples(samples: Sequence, clusters: str) -> pl.DataFrame:
+    """Read graded samples tables and vote on the clusters of the ``answer_clusters`` file."""
+    from slmmux.files import read_parquet
+    from slmmux.samples import read_samples
+
+    if not Path(clusters).exists():
+        raise FileNotFoundError(f"answer clusters file not found: {clusters}")
+    return apply_answer_clusters(read_samples(list(samples), graded=True), read_parquet(clusters), source=str(clusters))
+
+
+def cluster_equivalent_answers(graded: pl.DataFrame, equivalent: Callable | None = None) -> pl.DataFrame:
+    """``graded`` with ``answer_key`` replaced by one representative per cluster of equivalent answers
+    found among its own samples (:func:`answer_clusters`, then :func:`apply_answer_clusters`)."""
+    return apply_answer_clusters(graded, answer_clusters(graded, equivalent))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 from slmmux.data import QUESTION_SCHEMA
 from slmmux.explorer import FLAGS, explorer_data, explorer_file, render_html, write_explorer
 from slmmux.headless import Chromium, find_chromium
-from slmmux.mux import decisions
+from slmmux.mux import answer_clusters, decisions
 from slmmux.samples import GRADED_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,7 +98,9 @@ def test_script_writes_the_page_and_names_a_missing_model(tmp_path):
     s.write_parquet(tmp_path / "samples.parquet")
     _questions().write_parquet(tmp_path / "questions.parquet")
     _decisions(s).write_parquet(tmp_path / "decisions.parquet")
+    answer_clusters(s).write_parquet(tmp_path / "clusters.parquet")
     base = [sys.executable, str(REPO / "scripts" / "explorer.py"), "--samples", str(tmp_path / "samples.parquet"),
+            "--answer-clusters", str(tmp_path / "clusters.parquet"),
             "--questions", str(tmp_path / "questions.parquet"), "--decisions", str(tmp_path / "decisions.parquet"),
             "--benchmark", "math", "--group", "main", "--out", str(tmp_path / "page.html")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -206,6 +208,7 @@ def _report_workflow(tmp: Path) -> Path:
         sb.write_parquet(data_dir / f"samples_{b}.parquet")
         _questions().with_columns(benchmark=pl.lit(b)).write_parquet(data_dir / f"questions_{b}.parquet")
         _decisions(sb).write_parquet(data_dir / f"decisions_{b}.parquet")
+        answer_clusters(sb).write_parquet(data_dir / f"clusters_{b}.parquet")
     caps = REPO / "workflow" / "report"
     (tmp / "Snakefile").write_text(f"""
 rule all:
@@ -226,6 +229,7 @@ rule table:
 rule explorer:
     input:
         samples="data/samples_{{benchmark}}.parquet",
+        clusters="data/clusters_{{benchmark}}.parquet",
         questions="data/questions_{{benchmark}}.parquet",
         decisions="data/decisions_{{benchmark}}.parquet",
     output:
@@ -235,7 +239,8 @@ rule explorer:
     log:
         "logs/explorer_{{benchmark}}_{{group}}.log",
     shell:
-        "{sys.executable} {REPO / 'scripts' / 'explorer.py'} --samples {{input.samples}} --questions {{input.questions}}"
+        "{sys.executable} {REPO / 'scripts' / 'explorer.py'} --samples {{input.samples}}"
+        " --answer-clusters {{input.clusters}} --questions {{input.questions}}"
         " --decisions {{input.decisions}} --benchmark {{wildcards.benchmark}} --group {{wildcards.group}}"
         " --models a b --out {{output}} 2> {{log}}"
 """)

@@ -357,21 +357,38 @@ def test_cli_validation_accuracy_and_select(tmp_path):
     table = pl.read_parquet(val)
     assert table.equals(validation.validation_accuracy_table(graded))
 
+    clusters = tmp_path / "clusters.parquet"
+    res = run_script("answer_clusters.py", "--samples", *paths, "--out", clusters)
+    assert res.returncode == 0, res.stderr
+    assert pl.read_parquet(clusters).equals(mux.answer_clusters(graded))
     out = tmp_path / "sel" / "g.parquet"
-    res = run_script("selection.py", "--samples", *paths, "--validation-accuracy", val, "--group", "g",
-                     "--models", *models, "--k", 1, "--out", out)
+    res = run_script("selection.py", "--samples", *paths, "--answer-clusters", clusters, "--validation-accuracy", val,
+                     "--group", "g", "--models", *models, "--k", 1, "--out", out)
     assert res.returncode == 0, res.stderr
     accs = validation.validation_accuracy_dict(table)
     want = mux.decisions(mux.first_k_samples(graded, 1), models, accs, "g")
     assert pl.read_parquet(out).equals(want)
 
-    res = run_script("selection.py", "--samples", *paths, "--validation-accuracy", val, "--group", "g",
-                     "--models", *models, "absent-model", "--out", tmp_path / "x.parquet")
+    res = run_script("selection.py", "--samples", *paths, "--answer-clusters", clusters, "--validation-accuracy", val,
+                     "--group", "g", "--models", *models, "absent-model", "--out", tmp_path / "x.parquet")
     assert res.returncode == 2 and res.stderr.count("\n") == 1
     assert res.stderr.startswith("selection.py: error:") and "absent-model" in res.stderr
     assert not (tmp_path / "x.parquet").exists()
     res = run_script("validation_accuracy.py", "--samples", tmp_path / "nope.parquet", "--out", val)
     assert res.returncode == 2 and "not found" in res.stderr
+    # clusters computed from other samples: refused, naming the file
+    first = graded.filter(pl.col("answer_key").is_not_null())["question_id"].sort()[0]
+    write_samples(graded.filter(pl.col("question_id") != first), tmp_path / "one.parquet", graded=True)
+    res = run_script("answer_clusters.py", "--samples", tmp_path / "one.parquet", "--out", tmp_path / "c1.parquet")
+    assert res.returncode == 0, res.stderr
+    res = run_script("selection.py", "--samples", *paths, "--answer-clusters", tmp_path / "c1.parquet",
+                     "--validation-accuracy", val, "--group", "g", "--models", *models, "--out", tmp_path / "y.parquet")
+    assert res.returncode == 2 and "c1.parquet does not list" in res.stderr and "rerun its rule" in res.stderr
+    other = "gpqa" if graded["benchmark"][0] != "gpqa" else "gsm8k"
+    two = pl.concat([graded, graded.with_columns(benchmark=pl.lit(other))])
+    write_samples(two, tmp_path / "two.parquet", graded=True)
+    res = run_script("answer_clusters.py", "--samples", tmp_path / "two.parquet", "--out", tmp_path / "c2.parquet")
+    assert res.returncode == 2 and "one benchmark" in res.stderr and not (tmp_path / "c2.parquet").exists()
 
 
 def test_cli_select_rejects_missing_validation_accuracy(tmp_path):
@@ -381,7 +398,10 @@ def test_cli_select_rejects_missing_validation_accuracy(tmp_path):
     write_samples(graded, path, graded=True)
     val = tmp_path / "val.parquet"
     validation.validation_accuracy_table(graded).filter(pl.col("model") != models[-1]).write_parquet(val)
-    res = run_script("selection.py", "--samples", path, "--validation-accuracy", val, "--group", "g",
+    clusters = tmp_path / "clusters.parquet"
+    mux.answer_clusters(graded).write_parquet(clusters)
+    res = run_script("selection.py", "--samples", path, "--answer-clusters", clusters, "--validation-accuracy", val,
+                     "--group", "g",
                      "--models", *models, "--out", tmp_path / "d.parquet")
     assert res.returncode == 2
     assert f"no validation accuracy for {models[-1]}" in res.stderr and str(val) in res.stderr
@@ -443,6 +463,30 @@ def test_clustering_is_transitive_deterministic_and_per_question():
     assert both.filter(pl.col("question_id") == "q2")["answer_key"].to_list() == ["kx_", "kx_", "k5_", "kx_", None, "kx_"]
     gsm = graded.with_columns(benchmark=pl.lit("gsm8k"))
     assert mux.cluster_equivalent_answers(gsm, equivalent).equals(gsm)  # exact keys already
+
+
+def test_every_group_votes_on_the_clusters_of_every_model():
+    """The workflow clusters once per benchmark over every model's samples (rule answer_clusters):
+    a group whose own answers X and Z are not found equivalent directly still votes them together
+    when another model's answer Y bridges them, exactly as a searched group over the pool does."""
+    same = {frozenset({"X", "Y"}), frozenset({"Y", "Z"})}
+
+    def equivalent(pairs, benchmark):
+        return [frozenset({a, b}) in same for a, b in pairs]
+
+    keys = {"X": "kx", "Y": "ky", "Z": "kz", "5": "k5"}
+    pool = _math_rows({"a": ["X", "5", "5"], "b": ["Z", "Z", "5"], "c": ["Y", "Y", "Y"]}, keys)
+    clusters = mux.answer_clusters(pool, equivalent)
+    assert clusters.columns == list(mux.CLUSTERS_SCHEMA) and clusters.height == 4
+    group = pool.filter(pl.col("model") != "c")
+    own = mux.cluster_equivalent_answers(group, equivalent)  # the group's samples alone: no bridge
+    shared = mux.apply_answer_clusters(group, clusters)
+    assert own.filter(pl.col("model") == "a")["answer_key"].to_list() == ["kx", "k5", "k5"]
+    assert shared.filter(pl.col("model") == "b")["answer_key"].to_list() == ["kx", "kx", "k5"]
+    with pytest.raises(ValueError, match=r"does not list 3 answer\(s\).*key .ky."):
+        mux.apply_answer_clusters(pool, clusters.filter(pl.col("answer_key") != "ky"))
+    with pytest.raises(ValueError, match="not an answer-clusters table"):
+        mux.apply_answer_clusters(pool, clusters.drop("cluster"))
 
 
 # --- differences from the authors' code, as options (paper default) ---------------------------

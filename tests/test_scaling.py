@@ -205,6 +205,8 @@ def test_cli_scale(tmp_path):
     graded, models, accs = random_table(random.Random(9), n_models=3, seeds=2, equal_k=True)
     samples = tmp_path / "graded.parquet"
     write_samples(graded, samples, graded=True)
+    clusters = tmp_path / "clusters.parquet"
+    mux.answer_clusters(graded).write_parquet(clusters)
     val = tmp_path / "val.parquet"
     pl.DataFrame({"benchmark": ["math"] * len(accs), "model": list(accs),
                   "validation_accuracy": list(accs.values())}).write_parquet(val)
@@ -217,18 +219,18 @@ def test_cli_scale(tmp_path):
         return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True)
 
     out = tmp_path / "samples.parquet"
-    res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
+    res = run("samples", "--samples", samples, "--answer-clusters", clusters, "--validation-accuracy", val, "--group", "g",
               "--search", search, "--size", 3, "--k-max", 3, "--trials", 4, "--seed", 2, "--out", out)
     assert res.returncode == 0, res.stderr
     assert pl.read_parquet(out).equals(scaling.samples_sweep(graded, [a, b, c], accs, "g", 3, 4, 2))
 
-    res = run("samples", "--samples", samples, "--validation-accuracy", val, "--group", "g",
+    res = run("samples", "--samples", samples, "--answer-clusters", clusters, "--validation-accuracy", val, "--group", "g",
               "--models", *models, "--k-max", 4, "--out", tmp_path / "bad.parquet")
     assert res.returncode == 2 and res.stderr.startswith("scale.py: error: model ")
     assert "fewer than k = 4" in res.stderr and res.stderr.count("\n") == 1
 
     out = tmp_path / "models.parquet"
-    res = run("models", "--samples", samples, "--validation-accuracy", val, "--search", search,
+    res = run("models", "--samples", samples, "--answer-clusters", clusters, "--validation-accuracy", val, "--search", search,
               "--sizes", 2, 3, 5, "--k", 2, "--out", out)
     assert res.returncode == 0, res.stderr
     assert "size 5 skipped" in res.stderr

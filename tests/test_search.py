@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slmmux import search
+from slmmux.mux import answer_clusters
 from slmmux.samples import GRADED_SCHEMA, read_samples, write_samples
 from slmmux.search import model_bitsets, rank_subsets, search_bitsets
 
@@ -357,6 +358,12 @@ def _write_pool(tmp_path) -> list[Path]:
     return paths
 
 
+def _clusters(tmp_path, paths):
+    out = tmp_path / "clusters.parquet"
+    answer_clusters(read_samples(paths, graded=True)).write_parquet(out)
+    return out
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "search.py"), *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT)
@@ -365,7 +372,7 @@ def _cli(*args):
 def test_cli_writes_ranked_table(tmp_path):
     paths = _write_pool(tmp_path)
     out = tmp_path / "search" / "math.parquet"
-    r = _cli("--samples", *paths, "--sizes", 2, 3, 9, "--lam", 0.5, "--robust-level", 2,
+    r = _cli("--samples", *paths, "--answer-clusters", _clusters(tmp_path, paths), "--sizes", 2, 3, 9, "--lam", 0.5, "--robust-level", 2,
              "--contradiction-base", "union", "--top", 2, "--out", out)
     assert r.returncode == 0, r.stderr
     assert "skipping subset size(s) [9]" in r.stderr
@@ -382,7 +389,8 @@ def test_cli_writes_ranked_table(tmp_path):
 ])
 def test_cli_bad_options(tmp_path, args, message):
     paths = _write_pool(tmp_path)
-    r = _cli("--samples", *paths, "--sizes", 2, "--out", tmp_path / "o.parquet", *args)
+    r = _cli("--samples", *paths, "--answer-clusters", _clusters(tmp_path, paths), "--sizes", 2,
+             "--out", tmp_path / "o.parquet", *args)
     assert r.returncode != 0
     assert message in r.stderr
     assert "Traceback" not in r.stderr
@@ -390,8 +398,13 @@ def test_cli_bad_options(tmp_path, args, message):
 
 
 def test_cli_missing_file(tmp_path):
-    r = _cli("--samples", tmp_path / "nope.parquet", "--sizes", 2, "--out", tmp_path / "o.parquet")
+    paths = _write_pool(tmp_path)
+    r = _cli("--samples", tmp_path / "nope.parquet", "--answer-clusters", _clusters(tmp_path, paths), "--sizes", 2,
+             "--out", tmp_path / "o.parquet")
     assert r.returncode != 0 and "not found" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("--samples", *paths, "--answer-clusters", tmp_path / "nope.parquet", "--sizes", 2,
+             "--out", tmp_path / "o.parquet")
+    assert r.returncode != 0 and "answer clusters file not found" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_progress_is_logged(monkeypatch, caplog):

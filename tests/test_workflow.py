@@ -49,6 +49,8 @@ def test_paper_config_dry_run_shows_documented_job_count(tmp_path):
     assert counts["generate"] == len(cfg["models"]) * len(cfg["seeds"]) == 18
     assert counts["grade"] == len(cfg["benchmarks"]) * len(cfg["models"]) * len(cfg["seeds"]) == 54
     assert "build_tiny_model" not in counts
+    # equivalent answers are clustered once per benchmark, not in each selection, search or sweep job
+    assert counts["answer_clusters"] == len(cfg["benchmarks"]) == 3
     assert counts["discuss"] == 3 * 3 * 3  # benchmarks x methods x seeds for the table1 group
 
 
@@ -70,6 +72,10 @@ def test_embedded_default_produces_every_output(embedded_run):
         for g in ("trio", "s2r1", "s2r2"):  # the question explorer of every benchmark and group
             page = (r / "explorer" / b / f"explorer_{b}_{g}.html").read_text(encoding="utf-8")
             assert f"<title>Question explorer: {b} / {g}</title>" in page
+        clusters = pl.read_parquet(r / "clusters" / f"{b}.parquet")  # every distinct answer of every question
+        keys = pl.concat([pl.read_parquet(p) for p in (r / "samples" / "graded" / b).glob("*/seed0.parquet")])
+        assert clusters.height == keys.filter(pl.col("answer_key").is_not_null()).select(
+            "split", "question_id", "answer_key").n_unique()
         ranking = pl.read_parquet(r / "search" / f"{b}.parquet")
         assert sorted(ranking["size"].unique()) == [2, 3]
     for log in (r / "logs").rglob("*.log"):

@@ -205,7 +205,8 @@ def backend_args(wildcards):
 def selection_inputs(wildcards):
     """Fixed groups read their members' samples; searched groups s<K>r<R> read the whole pool's
     samples and the search ranking, and the script picks the R-th best subset of size K."""
-    inputs = {"validation": f"{R}/validation/{wildcards.benchmark}.parquet"}
+    inputs = {"validation": f"{R}/validation/{wildcards.benchmark}.parquet",
+              "clusters": f"{R}/clusters/{wildcards.benchmark}.parquet"}
     if wildcards.group in GROUPS:
         inputs["samples"] = graded(wildcards.benchmark, sorted(GROUPS[wildcards.group]))
     else:

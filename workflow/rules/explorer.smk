@@ -23,6 +23,7 @@ rule explorer:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python {params.explorer} --samples {input.samples} --questions {input.questions}"
+        "python {params.explorer} --samples {input.samples} --answer-clusters {input.clusters}"
+        " --questions {input.questions}"
         " --decisions {input.decisions} --benchmark {wildcards.benchmark} --group {wildcards.group}"
         " {params.group} --out {output.page} 2> {log}"

@@ -15,6 +15,27 @@ rule validation_accuracy:
         "python {params.validation_accuracy} --samples {input.samples} --out {output.accuracy} 2> {log}"
 
 
+rule answer_clusters:
+    """Which answers of each question are one answer (the grader's equivalence, over every model's samples)."""
+    input:
+        samples=lambda wc: graded(wc.benchmark, MODELS),
+    output:
+        clusters=f"{R}/clusters/{{benchmark}}.parquet",
+    params:
+        answer_clusters=script("answer_clusters.py"),
+        code=code_of("answer_clusters.py"),
+    log:
+        f"{R}/logs/answer_clusters/{{benchmark}}.log",
+    benchmark:
+        f"{R}/benchmarks/answer_clusters/{{benchmark}}.tsv"
+    threads: 2
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "python {params.answer_clusters} --samples {input.samples} --out {output.clusters}"
+        " --workers {threads} 2> {log}"
+
+
 rule select:
     """SLM-MUX (Algorithm 1) and the baselines for one model group on the test split."""
     input:
@@ -33,7 +54,8 @@ rule select:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python {params.select} --samples {input.samples} --validation-accuracy {input.validation}"
+        "python {params.select} --samples {input.samples} --answer-clusters {input.clusters}"
+        " --validation-accuracy {input.validation}"
         " --group {wildcards.group} {params.group} {params.k} --confidence-denominator {params.confidence}"
         " --own-tie {params.own_tie} --out {output.decisions} 2> {log}"
 
@@ -42,6 +64,7 @@ rule search:
     """Rank model subsets by union accuracy minus the contradiction penalty (validation split)."""
     input:
         samples=lambda wc: graded(wc.benchmark, pool()),
+        clusters=f"{R}/clusters/{{benchmark}}.parquet",
     output:
         ranking=f"{R}/search/{{benchmark}}.parquet",
     params:
@@ -62,7 +85,8 @@ rule search:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python {params.search} --samples {input.samples} --sizes {params.sizes} --lam {params.lam}"
+        "python {params.search} --samples {input.samples} --answer-clusters {input.clusters}"
+        " --sizes {params.sizes} --lam {params.lam}"
         " --robust-level {params.robust_level} --contradiction-base {params.base} --method {params.method}"
         " --empty-samples {params.empty_samples} --single-sample-consistent {params.single}"
         " --beam-width {params.beam_width} --out {output.ranking} 2> {log}"
@@ -89,7 +113,8 @@ rule scale_samples:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python {params.scale} samples --samples {input.samples} --validation-accuracy {input.validation}"
+        "python {params.scale} samples --samples {input.samples} --answer-clusters {input.clusters}"
+        " --validation-accuracy {input.validation}"
         " --group {wildcards.group} {params.group} --k-max {params.k_max} --trials {params.trials}"
         " --seed {params.seed} --confidence-denominator {params.confidence} --out {output.sweep} 2> {log}"
 
@@ -98,6 +123,7 @@ rule scale_models:
     """Accuracy of the best searched subset of each size K, with its union accuracy (the ceiling)."""
     input:
         samples=lambda wc: graded(wc.benchmark, pool()),
+        clusters=f"{R}/clusters/{{benchmark}}.parquet",
         validation=f"{R}/validation/{{benchmark}}.parquet",
         ranking=f"{R}/search/{{benchmark}}.parquet",
     output:
@@ -114,6 +140,7 @@ rule scale_models:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python {params.scale} models --samples {input.samples} --validation-accuracy {input.validation}"
+        "python {params.scale} models --samples {input.samples} --answer-clusters {input.clusters}"
+        " --validation-accuracy {input.validation}"
         " --search {input.ranking} --sizes {params.sizes} {params.k} --confidence-denominator {params.confidence}"
         " --own-tie {params.own_tie} --out {output.sweep} 2> {log}"
