@@ -299,7 +299,8 @@ def test_requeued_generation_job_finishes_with_the_same_samples(slurm_env, tmp_p
         # the generation job (the only one in the queue: model building and questions are localrules)
         job_id = _wait("the generation job to run", lambda: next((j for j, s in _squeue(slurm_env) if s == "RUNNING"), None),
                        600, proc)
-        _wait("its first checkpoint", lambda: partial.is_dir() and any(partial.glob("*.parquet")), 600, proc)
+        log = partial / "samples.jsonl"
+        _wait("its first checkpoint", lambda: log.exists() and log.stat().st_size > 0, 600, proc)
         assert not (work / target).exists()
         requeue = subprocess.run(["scontrol", "requeue", job_id], env=slurm_env, text=True, capture_output=True)
         assert requeue.returncode == 0, requeue.stderr

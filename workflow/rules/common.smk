@@ -69,6 +69,7 @@ localrules:
     model_sheet,
     resolved_config,
     validation_accuracy,
+    answer_clusters,
     select,
     search,
     scale_samples,
