@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +18,7 @@ import pytest
 
 from slmmux.data import make_questions
 from slmmux.generate import Completion, GenerationError, ModelSpec, SamplingSpec, open_backend, question_seed
+from slmmux.generate.base import ChatRequest
 from slmmux.generate.openai_backend import OpenAIBackend
 from slmmux.generate.replay import ReplayError, replay_samples, run_replay
 from slmmux.generate.checkpoint import CheckpointError
@@ -311,6 +315,60 @@ def test_openai_client_errors_fail_one_question_only():
                       SamplingSpec(n=1, temperature=0), [1, 2], ["question a", "question b"])
     assert isinstance(res[0], list) and isinstance(res[1], Exception)
     assert "question b" in str(res[1]) and "HTTP 400" in str(res[1]) and "maximum context length" in str(res[1])
+
+
+def test_openai_stream_yields_each_request_as_it_finishes():
+    """Every request is in flight at once and each is handed over when it finishes: a slow first
+    request comes last, where one call per checkpoint chunk would hold the others back behind it."""
+    answered = []
+
+    async def handler(request):
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": []})
+        body = json.loads(request.content)
+        if body["messages"][0]["content"] == "slow":
+            for _ in range(1000):  # until every other request has been answered (10 s at most)
+                if len(answered) == 5:
+                    break
+                await asyncio.sleep(0.01)
+        answered.append(body["seed"])
+        return httpx.Response(200, json=_ok_body(body))
+
+    b = OpenAIBackend(ModelSpec(key="m", model="served"), base_url="http://mock/v1", backoff=0.01,
+                      transport=httpx.MockTransport(handler))
+    sampling = SamplingSpec(n=2, temperature=0.5, max_tokens=20)
+    reqs = [ChatRequest([{"role": "user", "content": "slow" if i == 0 else f"q{i}"}], sampling, 100 + i, f"q{i}")
+            for i in range(6)]
+    got = list(b.stream(reqs))
+    assert [i for i, _ in got][-1] == 0 and sorted(i for i, _ in got) == list(range(6))
+    assert all(len(res) == 2 for _, res in got)
+    # chat_each is the same requests, collected in order
+    answered.clear()
+    res = b.chat_each([r.conversation for r in reqs], sampling, [r.seed for r in reqs])
+    assert [[c.text for c in r] for r in res] == [[c.text for c in r] for _, r in sorted(got, key=lambda x: x[0])]
+
+
+def test_openai_stream_stopped_early_cancels_the_rest():
+    served = []
+
+    async def handler(request):
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": []})
+        await asyncio.sleep(0.05)
+        body = json.loads(request.content)
+        served.append(body["seed"])
+        return httpx.Response(200, json=_ok_body(body))
+
+    b = OpenAIBackend(ModelSpec(key="m", model="served"), base_url="http://mock/v1", concurrency=2,
+                      transport=httpx.MockTransport(handler))
+    sampling = SamplingSpec(n=1, temperature=0.5, max_tokens=20)
+    stream = b.stream([ChatRequest([{"role": "user", "content": f"q{i}"}], sampling, i, f"q{i}") for i in range(40)])
+    next(stream)
+    stream.close()  # as the runner's loop does when it stops on an error or a signal
+    assert not any(t.name == "openai-stream" for t in threading.enumerate())
+    n = len(served)
+    time.sleep(0.3)
+    assert len(served) == n < 40  # nothing more is sent once the stream is closed
 
 
 def test_openai_unreachable_server_names_the_url():

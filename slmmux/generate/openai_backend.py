@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import random
 import re
+import threading
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 
 from slmmux.generate.base import (
+    ChatRequest,
     Completion,
     GenerationError,
     IsolatingBackend,
@@ -173,12 +177,62 @@ class OpenAIBackend(IsolatingBackend):
             return f"TimeoutError: no complete answer within {deadline:g} s"
         return self.redact(f"{type(exc).__name__}: {exc}")
 
-    async def _all(self, conversations, sampling, seeds, labels) -> list:
-        sem = asyncio.Semaphore(self.concurrency)
-        async with self._client() as client:
-            tasks = [self._one(client, sem, self._payload(c, sampling, s), lab)
-                     for c, s, lab in zip(conversations, seeds, labels)]
-            return await asyncio.gather(*tasks, return_exceptions=True)
+    def stream(self, requests: list[ChatRequest]) -> Iterator[tuple[int, list[Completion] | Exception]]:
+        """Send every request (at most ``concurrency`` in flight); yield ``(index, completions)`` as each
+        finishes, a failed request's :class:`QuestionError` in place of its completions.
+
+        The requests run on an event loop in a helper thread, so the caller checkpoints between
+        yields while the next requests are already in flight: no batch waits for its slowest request
+        (as one call per checkpoint chunk would). A caller that stops early (or fails) cancels the
+        requests still running, and the thread has ended when the generator is closed.
+        """
+        finished: queue.Queue = queue.Queue()
+        done = object()
+        state: dict = {}
+
+        async def run_all() -> None:
+            state["loop"] = asyncio.get_running_loop()
+            sem = asyncio.Semaphore(self.concurrency)
+            async with self._client() as client:
+                async def one(i: int, req: ChatRequest) -> None:
+                    try:
+                        res = await self._one(client, sem, self._payload(req.conversation, req.sampling, req.seed),
+                                              req.label)
+                    except QuestionError as exc:
+                        exc.index, res = i, exc
+                    except Exception as exc:  # e.g. a 200 answer that is not JSON: this request alone
+                        res = QuestionError(i, f"{req.label}: {type(exc).__name__}: {self.redact(str(exc))[:300]}")
+                    finished.put((i, res))
+
+                state["tasks"] = [asyncio.create_task(one(i, r)) for i, r in enumerate(requests)]
+                await asyncio.gather(*state["tasks"], return_exceptions=True)
+
+        def thread_main() -> None:
+            try:
+                asyncio.run(run_all())
+            except BaseException as exc:  # handed to the caller, not lost in the thread
+                finished.put((None, exc))
+            finally:
+                finished.put((None, done))
+
+        thread = threading.Thread(target=thread_main, name="openai-stream", daemon=True)
+        thread.start()
+        try:
+            while True:
+                i, res = finished.get()
+                if i is None:
+                    if res is done:
+                        return
+                    raise res
+                yield i, res
+        finally:
+            loop, tasks = state.get("loop"), state.get("tasks", [])
+            if thread.is_alive() and loop is not None:
+                try:
+                    loop.call_soon_threadsafe(lambda: [t.cancel() for t in tasks])
+                except RuntimeError:  # the loop closed meanwhile
+                    pass
+            thread.join(timeout=30)
 
     def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
                   labels: list[str] | None = None) -> list[list[Completion] | Exception]:
@@ -186,13 +240,13 @@ class OpenAIBackend(IsolatingBackend):
         if len(seeds) != len(conversations):
             raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
         labels = labels or [f"conversation {i}" for i in range(len(conversations))]
-        results = asyncio.run(self._all(conversations, sampling, seeds, labels))
-        for i, r in enumerate(results):
-            if isinstance(r, QuestionError):
-                r.index = i
-            elif isinstance(r, BaseException) and not isinstance(r, Exception):
-                raise r
-        return results
+        results: list[list[Completion] | Exception | None] = [None] * len(conversations)
+        for i, res in self.stream([ChatRequest(c, sampling, s, lab) for c, s, lab in zip(conversations, seeds, labels)]):
+            results[i] = res
+        missing = [labels[i] for i, r in enumerate(results) if r is None]
+        if missing:
+            raise GenerationError(f"no answer for {len(missing)} conversation(s), e.g. {missing[0]}")
+        return results  # type: ignore[return-value]
 
     def describe(self) -> dict:
         from slmmux.generate.provenance import library_versions

@@ -426,8 +426,9 @@ def run_generation(questions: pl.DataFrame, backend: ChatBackend, *, model_key: 
 def _stream(backend, requests: list[ChatRequest], chunk_size: int):
     """``(index, completions or exception)`` per request, as they finish.
 
-    Backends with ``stream`` get every request at once. Others get one ``chat_each`` (or ``chat``) call
-    per ``chunk_size`` requests of the same sampling, which waits for each call's slowest request."""
+    Backends with ``stream`` (vLLM, OpenAI-compatible servers) get every request at once. Others
+    (replay, test doubles) get one ``chat_each`` (or ``chat``) call per ``chunk_size`` requests of the
+    same sampling, which waits for each call's slowest request."""
     stream = getattr(backend, "stream", None)
     if callable(stream):
         yield from stream(requests)
