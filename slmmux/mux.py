@@ -40,11 +40,13 @@ completion tokens of exactly those samples, so tables and figures only aggregate
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 import polars as pl
 
+from slmmux.files import read_parquet
+from slmmux.samples import read_samples
 from slmmux.vocabulary import SELECTION_METHODS
 
 METHODS = SELECTION_METHODS
@@ -179,9 +181,6 @@ def apply_answer_clusters(graded: pl.DataFrame, clusters: pl.DataFrame, source: 
 
 def read_clustered_samples(samples: Sequence, clusters: str) -> pl.DataFrame:
     """Read graded samples tables and vote on the clusters of the ``answer_clusters`` file."""
-    from slmmux.files import read_parquet
-    from slmmux.samples import read_samples
-
     if not Path(clusters).exists():
         raise FileNotFoundError(f"answer clusters file not found: {clusters}")
     return apply_answer_clusters(read_samples(list(samples), graded=True), read_parquet(clusters), source=str(clusters))

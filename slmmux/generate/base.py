@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -110,9 +111,10 @@ class IsolatingBackend(ABC):
     """A backend whose :meth:`chat_each` isolates failures per conversation (a failed conversation's
     slot holds its :class:`QuestionError`); :meth:`chat` is the all-or-nothing form of it.
 
-    A backend may also offer ``stream(requests)``: every :class:`ChatRequest` submitted at once, and
-    ``(index, completions or exception)`` yielded as each request finishes, in finishing order. The
-    generation runner checkpoints from that stream, so checkpoints never wait for a batch to drain.
+    A :class:`StreamingBackend` also offers ``stream(requests)``: every :class:`ChatRequest` submitted
+    at once, and ``(index, completions or exception)`` yielded as each request finishes, in finishing
+    order. The generation runner checkpoints from that stream, so checkpoints never wait for a batch
+    to drain.
     """
 
     @abstractmethod
@@ -126,6 +128,28 @@ class IsolatingBackend(ABC):
         for r in results:
             if isinstance(r, Exception):
                 raise r
+        return results  # type: ignore[return-value]
+
+
+class StreamingBackend(IsolatingBackend):
+    """A backend that puts all requests in flight at once and yields each as it finishes
+    (:meth:`stream`); :meth:`chat_each` is that stream collected in request order."""
+
+    @abstractmethod
+    def stream(self, requests: list[ChatRequest]) -> Iterator[tuple[int, list[Completion] | Exception]]:
+        """``(index, completions or QuestionError)`` per request, in finishing order."""
+
+    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
+                  labels: list[str] | None = None) -> list[list[Completion] | Exception]:
+        if len(seeds) != len(conversations):
+            raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
+        labels = labels or [f"conversation {i}" for i in range(len(conversations))]
+        results: list[list[Completion] | Exception | None] = [None] * len(conversations)
+        for i, res in self.stream([ChatRequest(c, sampling, s, lab) for c, s, lab in zip(conversations, seeds, labels)]):
+            results[i] = res
+        missing = [labels[i] for i, r in enumerate(results) if r is None]
+        if missing:
+            raise GenerationError(f"no answer for {len(missing)} conversation(s), e.g. {missing[0]}")
         return results  # type: ignore[return-value]
 
 

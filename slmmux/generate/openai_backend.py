@@ -28,10 +28,10 @@ from slmmux.generate.base import (
     ChatRequest,
     Completion,
     GenerationError,
-    IsolatingBackend,
     ModelSpec,
     QuestionError,
     SamplingSpec,
+    StreamingBackend,
 )
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -43,7 +43,7 @@ _CREDENTIAL = re.compile(
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
-class OpenAIBackend(IsolatingBackend):
+class OpenAIBackend(StreamingBackend):
     """A :class:`~slmmux.generate.base.ChatBackend` over ``POST {base_url}/chat/completions``."""
 
     def __init__(self, model: ModelSpec, base_url: str = "http://127.0.0.1:8000/v1", api_key_env: str | None = None,
@@ -233,20 +233,6 @@ class OpenAIBackend(IsolatingBackend):
                 except RuntimeError:  # the loop closed meanwhile
                     pass
             thread.join(timeout=30)
-
-    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec, seeds: list[int],
-                  labels: list[str] | None = None) -> list[list[Completion] | Exception]:
-        """Like :meth:`chat`, with a failed conversation's exception in place of its completions."""
-        if len(seeds) != len(conversations):
-            raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
-        labels = labels or [f"conversation {i}" for i in range(len(conversations))]
-        results: list[list[Completion] | Exception | None] = [None] * len(conversations)
-        for i, res in self.stream([ChatRequest(c, sampling, s, lab) for c, s, lab in zip(conversations, seeds, labels)]):
-            results[i] = res
-        missing = [labels[i] for i, r in enumerate(results) if r is None]
-        if missing:
-            raise GenerationError(f"no answer for {len(missing)} conversation(s), e.g. {missing[0]}")
-        return results  # type: ignore[return-value]
 
     def describe(self) -> dict:
         from slmmux.generate.provenance import library_versions

@@ -18,10 +18,10 @@ from slmmux.generate.base import (
     ChatRequest,
     Completion,
     GenerationError,
-    IsolatingBackend,
     ModelSpec,
     QuestionError,
     SamplingSpec,
+    StreamingBackend,
 )
 
 
@@ -84,7 +84,7 @@ def mean_logprob(output) -> float | None:
     return None
 
 
-class VLLMBackend(IsolatingBackend):
+class VLLMBackend(StreamingBackend):
     """A :class:`~slmmux.generate.base.ChatBackend` over ``vllm.LLM``."""
 
     def __init__(self, model: ModelSpec, logprobs: bool = True, seed: int = 0, **engine_kwargs):
@@ -181,18 +181,6 @@ class VLLMBackend(IsolatingBackend):
                     self.llm.llm_engine.abort_request(list(pending))
                 except Exception:
                     pass
-
-    def chat_each(self, conversations: list[list[dict[str, str]]], sampling: SamplingSpec,
-                  seeds: list[int], labels: list[str] | None = None) -> list[list[Completion] | Exception]:
-        """Like :meth:`chat`, but a conversation that cannot be generated yields its exception in
-        place of its completions; the others are still generated, all in the engine at once."""
-        if len(seeds) != len(conversations):
-            raise ValueError(f"{len(conversations)} conversations but {len(seeds)} seeds")
-        labels = labels or [f"conversation {i}" for i in range(len(conversations))]
-        results: list[list[Completion] | Exception | None] = [None] * len(conversations)
-        for i, res in self.stream([ChatRequest(c, sampling, s, lab) for c, s, lab in zip(conversations, seeds, labels)]):
-            results[i] = res
-        return results  # type: ignore[return-value]
 
     def describe(self) -> dict:
         from slmmux.generate.provenance import device_name, library_versions
